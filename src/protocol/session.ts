@@ -1,0 +1,14 @@
+import type { Output } from "./output.ts";
+
+/** One protocol spoken over one connection: bytes in, responses appended to `out`. */
+export interface Session {
+  /**
+   * Handles every complete request in buf[start, end), appending responses to `out`, and returns
+   * the offset of the first byte not consumed.
+   */
+  consume(buf: Uint8Array, start: number, end: number, out: Output): number;
+  /** Bytes the pending request needs from its first byte, when known (0 otherwise). */
+  need: number;
+  /** Set when the connection must close after the pending responses are written. */
+  closing: boolean;
+}

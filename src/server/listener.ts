@@ -1,0 +1,56 @@
+import { log } from "../log.ts";
+import type { ServerContext } from "./context.ts";
+import { serveConnection } from "./connection.ts";
+
+const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+
+/** Accepts clients on one listener until it is closed; returns when the accept loop ends. */
+export async function acceptLoop(ctx: ServerContext, listener: Deno.Listener): Promise<void> {
+  const listenAddr = describe(listener.addr);
+  const inflight = new Set<Promise<void>>();
+  try {
+    for await (const conn of listener) {
+      const counters = ctx.store.counters;
+      if (counters.curr_connections >= ctx.config.maxConnections) {
+        counters.rejected_connections++;
+        conn.write(TOO_MANY).catch(() => {}).finally(() => {
+          try {
+            conn.close();
+          } catch { /* gone */ }
+        });
+        continue;
+      }
+      if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+      const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr);
+      inflight.add(p);
+      p.finally(() => inflight.delete(p));
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BadResource)) log.error("accept failed: {err}", { err });
+  }
+  await Promise.allSettled(inflight);
+}
+
+export function describe(addr: Deno.Addr): string {
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+    return `${addr.transport}:${host}:${addr.port}`;
+  }
+  return `unix:${(addr as Deno.UnixAddr).path}`;
+}
+
+/** Closes connections that sent nothing for `-o idle_timeout` seconds. */
+export function startIdleReaper(
+  ctx: ServerContext,
+): ReturnType<typeof setInterval> | undefined {
+  const limit = ctx.config.idleTimeout;
+  if (limit <= 0) return undefined;
+  const timer = setInterval(() => {
+    const now = ctx.store.clock.now;
+    for (const conn of ctx.connections) {
+      if (conn.state === "conn_waiting" && now - conn.lastCommand > limit) conn.close();
+    }
+  }, 1000);
+  Deno.unrefTimer(timer);
+  return timer;
+}

@@ -1,0 +1,155 @@
+import process from "node:process";
+import type { ServerContext } from "./context.ts";
+import { VERSION } from "./context.ts";
+
+/** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
+export type Stat = [string, number | string];
+
+/**
+ * The numbers behind `stats`, `GET /stats` and `GET /metrics`, in memcached's order and names.
+ * All three renderings call these functions so they never disagree.
+ */
+export function generalStats(ctx: ServerContext): Stat[] {
+  const { store, config } = ctx;
+  const c = store.counters;
+  const clock = store.clock;
+  const usage = process.cpuUsage();
+  return [
+    ["pid", Deno.pid],
+    ["uptime", clock.now - clock.started],
+    ["time", clock.now],
+    ["version", VERSION],
+    ["libevent", "deno"],
+    ["pointer_size", 64],
+    ["rusage_user", (usage.user / 1e6).toFixed(6)],
+    ["rusage_system", (usage.system / 1e6).toFixed(6)],
+    ["max_connections", config.maxConnections],
+    ["curr_connections", c.curr_connections],
+    ["total_connections", c.total_connections],
+    ["rejected_connections", c.rejected_connections],
+    ["connection_structures", c.connection_structures],
+    ["cmd_get", c.cmd_get],
+    ["cmd_set", c.cmd_set],
+    ["cmd_flush", c.cmd_flush],
+    ["cmd_touch", c.cmd_touch],
+    ["cmd_meta", c.cmd_meta],
+    ["get_hits", c.get_hits],
+    ["get_misses", c.get_misses],
+    ["get_expired", c.get_expired],
+    ["get_flushed", c.get_flushed],
+    ["delete_misses", c.delete_misses],
+    ["delete_hits", c.delete_hits],
+    ["incr_misses", c.incr_misses],
+    ["incr_hits", c.incr_hits],
+    ["decr_misses", c.decr_misses],
+    ["decr_hits", c.decr_hits],
+    ["cas_misses", c.cas_misses],
+    ["cas_hits", c.cas_hits],
+    ["cas_badval", c.cas_badval],
+    ["touch_hits", c.touch_hits],
+    ["touch_misses", c.touch_misses],
+    ["store_too_large", c.store_too_large],
+    ["store_no_memory", c.store_no_memory],
+    ["auth_cmds", c.auth_cmds],
+    ["auth_errors", c.auth_errors],
+    ["bytes_read", c.bytes_read],
+    ["bytes_written", c.bytes_written],
+    ["limit_maxbytes", store.maxBytes],
+    ["accepting_conns", 1],
+    ["threads", 1],
+    ["bytes", store.bytes],
+    ["curr_items", store.currItems],
+    ["total_items", c.total_items],
+    ["expired_unfetched", c.expired_unfetched],
+    ["evicted_unfetched", c.evicted_unfetched],
+    ["evicted_active", c.evicted_active],
+    ["evictions", c.evictions],
+    ["reclaimed", c.reclaimed],
+    ["crawler_reclaimed", c.crawler_reclaimed],
+    ["crawler_items_checked", c.crawler_items_checked],
+    ["http_requests", c.http_requests],
+    ["http_errors", c.http_errors],
+    ["rss_bytes", Deno.memoryUsage().rss],
+  ];
+}
+
+export function settingsStats(ctx: ServerContext): Stat[] {
+  const { config, store } = ctx;
+  return [
+    ["maxbytes", store.maxBytes],
+    ["maxconns", config.maxConnections],
+    ["tcpport", config.port],
+    ["udpport", 0],
+    ["inter", config.listen],
+    ["verbosity", config.verbosity],
+    ["oldest", 0],
+    ["evictions", config.evictions ? "on" : "off"],
+    ["domain_socket", config.unixSocket ?? "NULL"],
+    ["umask", config.unixMask.toString(8)],
+    ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
+    ["cas_enabled", config.casEnabled ? "yes" : "no"],
+    ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
+    ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
+    ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
+    ["item_size_max", config.itemSizeMax],
+    ["flush_enabled", "yes"],
+    ["idle_timeout", config.idleTimeout],
+    ["http_port", config.httpPort],
+    ["http_host", config.httpHost],
+    ["http_auth", config.httpToken !== null ? "yes" : "no"],
+  ];
+}
+
+/** `stats items`: one pseudo slab class holds every item here. */
+export function itemsStats(ctx: ServerContext): Stat[] {
+  const { store } = ctx;
+  const c = store.counters;
+  if (store.currItems === 0) return [];
+  return [
+    ["items:1:number", store.currItems],
+    ["items:1:age", 0],
+    ["items:1:mem_requested", store.bytes],
+    ["items:1:evicted", c.evictions],
+    ["items:1:evicted_unfetched", c.evicted_unfetched],
+    ["items:1:evicted_active", c.evicted_active],
+    ["items:1:expired_unfetched", c.expired_unfetched],
+    ["items:1:reclaimed", c.reclaimed],
+    ["items:1:crawler_reclaimed", c.crawler_reclaimed],
+    ["items:1:crawler_items_checked", c.crawler_items_checked],
+  ];
+}
+
+export function slabsStats(ctx: ServerContext): Stat[] {
+  const { store } = ctx;
+  const c = store.counters;
+  const lines: Stat[] = [];
+  if (store.currItems > 0) {
+    lines.push(
+      ["1:used_chunks", store.currItems],
+      ["1:get_hits", c.get_hits],
+      ["1:cmd_set", c.cmd_set],
+      ["1:delete_hits", c.delete_hits],
+      ["1:incr_hits", c.incr_hits],
+      ["1:decr_hits", c.decr_hits],
+      ["1:cas_hits", c.cas_hits],
+      ["1:cas_badval", c.cas_badval],
+      ["1:touch_hits", c.touch_hits],
+    );
+  }
+  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], ["total_malloced", store.bytes]);
+  return lines;
+}
+
+export function connsStats(ctx: ServerContext): Stat[] {
+  const now = ctx.store.clock.now;
+  const lines: Stat[] = [];
+  for (const conn of ctx.connections) {
+    lines.push(
+      [`${conn.id}:addr`, conn.addr],
+      [`${conn.id}:listen_addr`, conn.listenAddr],
+      [`${conn.id}:state`, conn.state],
+      [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],
+    );
+  }
+  return lines;
+}
