@@ -20,7 +20,7 @@ async function main(args: string[]): Promise<number> {
   await setupLogging(config.verbosity);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
 
-  const server = await startServer(config);
+  const server = startServer(config);
   const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   log.info(

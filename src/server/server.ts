@@ -19,7 +19,7 @@ export interface RunningServer {
 }
 
 /** Opens the one store and every door the configuration asks for. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export function startServer(config: Config): RunningServer {
   const clock = new Clock();
   clock.start();
   const store = new Store(clock, {

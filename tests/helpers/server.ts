@@ -1,0 +1,118 @@
+/** Starts the real server (main.ts) or the real memcached as child processes on free ports. */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export interface Child {
+  port: number;
+  httpPort: number;
+  process: Deno.ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitForPort(port: number, child: Deno.ChildProcess, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let exited = false;
+  child.status.then(() => (exited = true));
+  while (Date.now() < deadline && !exited) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing listened on port ${port}`);
+}
+
+function spawn(cmd: string, args: string[], port: number, httpPort: number): Promise<Child> {
+  const process = new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk);
+  };
+  const pumps = Promise.all([pump(process.stdout), pump(process.stderr)]);
+  const child: Child = {
+    port,
+    httpPort,
+    process,
+    output: () => text,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        process.kill(signal);
+      } catch { /* already gone */ }
+      const status = await process.status;
+      await pumps;
+      return status;
+    },
+  };
+  return waitForPort(port === 0 ? httpPort : port, process).then(() => child, async (err) => {
+    await child.stop("SIGKILL");
+    throw new Error(`${err.message}\n${text}`);
+  });
+}
+
+/** Our server, on free ports (memcached and HTTP) unless the args choose them. */
+export function startOurs(args: string[] = []): Promise<Child> {
+  const port = args.includes("-p") ? Number(args[args.indexOf("-p") + 1]) : freePort();
+  const httpPort = args.includes("--http-port")
+    ? Number(args[args.indexOf("--http-port") + 1])
+    : freePort();
+  const full = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    MAIN,
+    ...(args.includes("-p") ? [] : ["-p", String(port)]),
+    ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
+    ...args,
+  ];
+  return spawn(Deno.execPath(), full, port, httpPort);
+}
+
+/** Path of a program on PATH, or null. */
+export function which(name: string): string | null {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      const path = `${dir}/${name}`;
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/** The real memcached on a free port, or null (with a loud message) when it is not installed. */
+export async function startMemcached(args: string[] = []): Promise<Child | null> {
+  const bin = which("memcached");
+  if (bin === null) {
+    console.warn("\n!!! SKIPPED: memcached is not installed (apt-get install memcached) !!!\n");
+    return null;
+  }
+  const port = freePort();
+  const user = Deno.uid() === 0 ? ["-u", "root"] : [];
+  return await spawn(
+    bin,
+    ["-p", String(port), "-U", "0", "-l", "127.0.0.1", ...user, ...args],
+    port,
+    0,
+  );
+}
