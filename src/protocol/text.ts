@@ -56,6 +56,11 @@ export class TextSession implements Session {
   ntok = 0;
   /** True when the line had more words than MAX_TOKENS keeps. */
   truncated = false;
+  /**
+   * Output length at the last point where memcached would have written its pending responses (a
+   * completed get). A failed multi-get discards everything after it, as memcached does.
+   */
+  flushMark = 0;
   buf: Uint8Array = new Uint8Array(0);
   out!: Output;
   readonly store: Store;
@@ -68,6 +73,7 @@ export class TextSession implements Session {
     this.buf = buf;
     this.out = out;
     this.need = 0;
+    this.flushMark = out.length;
     let pos = start;
     while (pos < end && !this.closing) {
       if (this.swallow > 0) {
@@ -239,7 +245,7 @@ export class TextSession implements Session {
   private get(e: number, next: number, withCas: boolean, touch: boolean): number {
     const out = this.out;
     const store = this.store;
-    if (this.ntok < 2 || (touch && this.ntok < 3)) {
+    if (this.ntok < 2) {
       out.line("ERROR");
       return next;
     }
@@ -254,7 +260,6 @@ export class TextSession implements Session {
       exptime = t;
       p = this.tok[4];
     }
-    const mark = out.length;
     const b = this.buf;
     while (p < e) {
       while (p < e && b[p] === SP) p++;
@@ -262,7 +267,7 @@ export class TextSession implements Session {
       const ks = p;
       while (p < e && b[p] !== SP) p++;
       if (p - ks > MAX_KEY_LENGTH) {
-        out.truncate(mark);
+        out.truncate(this.flushMark);
         out.line("CLIENT_ERROR bad command line format");
         return next;
       }
@@ -286,6 +291,7 @@ export class TextSession implements Session {
       markFetched(store, h);
     }
     out.ascii("END\r\n");
+    this.flushMark = out.length;
     return next;
   }
 
