@@ -77,7 +77,10 @@ function parseNumber(name: string, text: string, min: number, max: number): numb
 
 export type ParseResult = { config: Config } | { exit: "help" | "version" };
 
-export function parseConfig(args: string[], env: Record<string, string | undefined> = {}) {
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): ParseResult {
   let parsed;
   try {
     parsed = parseArgs({
