@@ -335,7 +335,7 @@ export class TextSession implements Session {
       store.counters.store_too_large++;
       this.reply("SERVER_ERROR object too large for cache", quiet);
       // memcached drops the old value of a set that failed, so no stale data survives.
-      if (mode === "set") store.delete(this.tokenBytes(1));
+      if (mode === "set") store.discard(this.tokenBytes(1));
       this.swallow = vlen + 2;
       return next;
     }
@@ -345,6 +345,7 @@ export class TextSession implements Session {
       return NEED_MORE;
     }
     if (b[dataEnd] !== CR || b[dataEnd + 1] !== LF) {
+      store.counters.cmd_set++; // memcached counts the set before it checks the terminator
       this.reply("CLIENT_ERROR bad data chunk", quiet);
       return dataEnd + 2;
     }

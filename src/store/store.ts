@@ -263,6 +263,12 @@ export class Store {
     return "deleted";
   }
 
+  /** Removes an item without counting a delete (a failed set drops the stale value). */
+  discard(key: Uint8Array): void {
+    const h = this.find(keyString(key), null);
+    if (h !== -1) this.unlink(h);
+  }
+
   /**
    * incr/decr by an unsigned 64-bit delta: incr wraps, decr stops at 0. A shorter result is padded
    * with spaces to the old length, as memcached writes it in place. With `initial` (binary protocol,
