@@ -1,4 +1,4 @@
-import { parseConfig, USAGE, UsageError } from "./src/config.ts";
+import { ENV_VARS, parseConfig, USAGE, UsageError } from "./src/config.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { VERSION } from "./src/server/context.ts";
 import { startServer } from "./src/server/server.ts";
@@ -6,7 +6,7 @@ import { startServer } from "./src/server/server.ts";
 async function main(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseConfig(args, Deno.env.toObject());
+    parsed = parseConfig(args, Object.fromEntries(ENV_VARS.map((v) => [v, Deno.env.get(v)])));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`error: ${err.message}\n\n${USAGE}`);
@@ -23,15 +23,11 @@ async function main(args: string[]): Promise<number> {
   const server = startServer(config);
   const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
+  const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
+  // Pre-rendered so addresses print bare (LogTape quotes string placeholders).
   log.info(
-    "listening: memcached {memcached}{unix}, HTTP {http}; memory limit {mb} MB, item size max {item} bytes",
-    {
-      memcached: memcachedAddr,
-      unix: config.unixSocket ? ` and unix:${config.unixSocket}` : "",
-      http: httpAddr,
-      mb: config.maxBytes / 1024 / 1024,
-      item: config.itemSizeMax,
-    },
+    `listening: memcached ${memcachedAddr}${unix}, HTTP ${httpAddr}; memory limit ` +
+      `${config.maxBytes / 1024 / 1024} MB, item size max ${config.itemSizeMax} bytes`,
   );
   if (config.httpPort !== 0 && config.httpToken === null && !isLoopback(config.httpHost)) {
     log.warn("the HTTP API listens on {host} without a token: anyone who can reach it can use it", {

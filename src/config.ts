@@ -28,6 +28,9 @@ export interface Config {
 }
 
 export const HTTP_TOKEN_ENV = "MEMCACHED_HTTP_TOKEN";
+export const SASL_PWDB_ENV = "MEMCACHED_SASL_PWDB";
+/** The only environment variables read; `deno task start` grants access to just these. */
+export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV];
 
 export class UsageError extends Error {}
 
@@ -179,7 +182,7 @@ export function parseConfig(
   if (!/^[0-7]{1,4}$/.test(mask)) throw new UsageError(`option -a needs an octal mask`);
 
   let idleTimeout = 0;
-  let saslPasswordFile: string | null = env.MEMCACHED_SASL_PWDB ?? null;
+  let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
       if (item === "") continue;

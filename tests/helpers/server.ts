@@ -79,8 +79,8 @@ export function startOurs(args: string[] = []): Promise<Child> {
     "--allow-net",
     "--allow-read",
     "--allow-write",
-    "--allow-env",
-    "--allow-sys",
+    // The same permissions as `deno task start`, so a missing one fails here too.
+    "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
     MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
