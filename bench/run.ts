@@ -1,0 +1,246 @@
+/**
+ * `deno task bench`: this server against the real memcached (and the HTTP door against a bare
+ * Deno.serve), side by side in one run, alternating rounds. Prints a table and, as its last line,
+ * the same figures as JSON. It measures; it asserts nothing.
+ *
+ * Options: --rounds=N (per workload, default 3), --seconds=S (per round, default 5),
+ * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024).
+ */
+import { parseArgs } from "node:util";
+import { which } from "../tests/helpers/server.ts";
+import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
+import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
+
+const { values: opts } = parseArgs({
+  args: Deno.args,
+  options: {
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "5" },
+    items: { type: "string", default: "1000000" },
+    "memory-mb": { type: "string", default: "1024" },
+  },
+});
+const ROUNDS = Number(opts.rounds);
+const SECONDS = Number(opts.seconds);
+const ITEMS = Number(opts.items);
+const MEMORY_MB = String(opts["memory-mb"]);
+
+interface Row {
+  name: string;
+  unit: string;
+  ours: number | null;
+  reference: number | null;
+  referenceName: string;
+  /** ours / reference */
+  ratio: number | null;
+  target: string;
+  rounds: { ours: number[]; reference: number[] };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function row(
+  name: string,
+  unit: string,
+  referenceName: string,
+  target: string,
+  ours: number[],
+  reference: number[],
+): Row {
+  const o = median(ours);
+  const r = median(reference);
+  return {
+    name,
+    unit,
+    ours: o,
+    reference: r,
+    referenceName,
+    ratio: o !== null && r !== null && r > 0 ? o / r : null,
+    target,
+    rounds: { ours, reference },
+  };
+}
+
+function loud(message: string): void {
+  console.error(`\n!!! ${message} !!!\n`);
+}
+
+const memaslap = which("memcaslap") ?? which("memaslap");
+const wrk = which("wrk");
+
+/** One memaslap round: ops per second (TPS), or null when its output has no figure. */
+async function memaslapRound(port: number, division: number): Promise<number | null> {
+  const args = ["-s", `127.0.0.1:${port}`, "-T", "1", "-c", "32", "-X", String(VALUE_BYTES)];
+  args.push("-t", `${SECONDS}s`);
+  if (division > 1) args.push("-d", String(division));
+  const out = await run(memaslap!, args);
+  const m = /TPS:\s*(\d+)/.exec(out);
+  if (m === null) {
+    loud(`memaslap printed no TPS:\n${out.slice(-500)}`);
+    return null;
+  }
+  return Number(m[1]);
+}
+
+/** One wrk round: requests per second of 2xx answers, or null. */
+async function wrkRound(url: string): Promise<number | null> {
+  const out = await run(wrk!, ["-t", "1", "-c", "32", "-d", `${SECONDS}s`, url]);
+  if (/Non-2xx or 3xx responses/.test(out)) {
+    loud(`wrk saw error answers from ${url}:\n${out}`);
+    return null;
+  }
+  const m = /Requests\/sec:\s*([\d.]+)/.exec(out);
+  return m === null ? null : Number(m[1]);
+}
+
+/** Alternates rounds between two targets (A B A B ...) and collects the figures. */
+async function alternate(
+  rounds: number,
+  a: () => Promise<number | null>,
+  b: () => Promise<number | null>,
+): Promise<[number[], number[]]> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const x = await a();
+    if (x !== null) as.push(x);
+    const y = await b();
+    if (y !== null) bs.push(y);
+  }
+  return [as, bs];
+}
+
+function fmt(n: number | null, unit: string): string {
+  if (n === null) return "-";
+  if (unit === "MiB") return (n / 1024 / 1024).toFixed(1);
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function printTable(rows: Row[], context: string): void {
+  const header = ["workload", "unit", "ours", "reference", "ratio", "target"];
+  const lines = rows.map((r) => [
+    r.name,
+    r.unit,
+    fmt(r.ours, r.unit),
+    `${fmt(r.reference, r.unit)} (${r.referenceName})`,
+    r.ratio === null ? "-" : r.ratio.toFixed(2),
+    r.target,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  console.log(`\n${context}`);
+  console.log(pad(header));
+  console.log(pad(widths.map((w) => "-".repeat(w))));
+  for (const l of lines) console.log(pad(l));
+  console.log("");
+}
+
+async function main(): Promise<void> {
+  const memcachedArgs = ["-m", MEMORY_MB];
+  const ours = await startOurs(["-m", MEMORY_MB]);
+  const reference = await startMemcached(memcachedArgs);
+  if (reference === null) {
+    await ours.stop();
+    return;
+  }
+  const rows: Row[] = [];
+  const stopAll = async (...children: Child[]) => {
+    for (const c of children) await c.stop();
+  };
+  try {
+    // Memory first, on fresh processes.
+    const baseOurs = await rssBytes(ours.process.pid);
+    const baseRef = await rssBytes(reference.process.pid);
+    const loadOurs = await loadItems(ours.port, ITEMS);
+    const loadRef = await loadItems(reference.port, ITEMS);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssOurs = await rssBytes(ours.process.pid);
+    const rssRef = await rssBytes(reference.process.pid);
+    const mem = row(
+      `RSS after ${ITEMS.toLocaleString("en-US")} items`,
+      "MiB",
+      "memcached",
+      "<= 1.25",
+      [rssOurs],
+      [rssRef],
+    );
+    console.error(
+      `memory: empty ${fmt(baseOurs, "MiB")} / ${fmt(baseRef, "MiB")} MiB, loaded ` +
+        `${fmt(rssOurs, "MiB")} / ${fmt(rssRef, "MiB")} MiB (ours / memcached); load took ` +
+        `${Math.round(loadOurs)} / ${Math.round(loadRef)} ms`,
+    );
+
+    if (memaslap === null) {
+      loud("SKIPPED load rounds: memaslap (libmemcached-tools) is not installed");
+    } else {
+      const [mo, mr] = await alternate(
+        ROUNDS,
+        () => memaslapRound(ours.port, 1),
+        () => memaslapRound(reference.port, 1),
+      );
+      rows.push(row("mixed 9:1 get/set", "ops/s", "memcached", ">= 0.90", mo, mr));
+      console.error(`mixed rounds: ours ${mo.join(" ")}; memcached ${mr.join(" ")}`);
+      const [go, gr] = await alternate(
+        ROUNDS,
+        () => memaslapRound(ours.port, 10),
+        () => memaslapRound(reference.port, 10),
+      );
+      rows.push(row("multi-get -d 10", "ops/s", "memcached", ">= 0.80", go, gr));
+      console.error(`multi-get rounds: ours ${go.join(" ")}; memcached ${gr.join(" ")}`);
+    }
+    rows.push(mem);
+
+    if (wrk === null) {
+      loud("SKIPPED HTTP rounds: wrk is not installed");
+    } else {
+      const key = "benchhttp";
+      await setOne(ours.port, key, "h".repeat(VALUE_BYTES));
+      const bare = await startBareHttp();
+      try {
+        const [ho, hb] = await alternate(
+          ROUNDS,
+          () => wrkRound(`http://127.0.0.1:${ours.httpPort}/keys/${key}`),
+          () => wrkRound(`http://127.0.0.1:${bare.port}/`),
+        );
+        rows.push(row("HTTP GET /keys/{key}", "req/s", "bare Deno.serve", ">= 0.80", ho, hb));
+        console.error(`HTTP rounds: ours ${ho.join(" ")}; bare ${hb.join(" ")}`);
+      } finally {
+        await bare.stop();
+      }
+    }
+  } finally {
+    await stopAll(ours, reference);
+  }
+
+  const version = (await run("memcached", ["-V"])).trim();
+  printTable(
+    rows,
+    `bench: ${ROUNDS} alternating rounds of ${SECONDS}s, medians; -m ${MEMORY_MB}; ` +
+      `${version}, deno ${Deno.version.deno}; memaslap -T 1 -c 32 -X ${VALUE_BYTES}; ` +
+      `wrk -t 1 -c 32`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "memcached-compat",
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      results: rows.map((r) => ({
+        name: r.name,
+        unit: r.unit,
+        ours: r.ours,
+        reference: r.reference,
+        referenceName: r.referenceName,
+        ratio: r.ratio === null ? null : Number(r.ratio.toFixed(3)),
+        target: r.target,
+        rounds: r.rounds,
+      })),
+    }),
+  );
+}
+
+await main();
