@@ -39,7 +39,7 @@ Deno.test("SIGTERM and SIGINT stop the server cleanly with exit code 0", async (
 Deno.test("start-up log names both addresses and the memory limit; ignored flags are said", async () => {
   const server = await startOurs(["-t", "4", "-U", "0", "-u", "nobody", "-m", "16"]);
   try {
-    const out = server.output();
+    const out = await server.waitForOutput(/listening/);
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${server.port}`));
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${server.httpPort}`));
     assert.match(out, /memory limit 16 MB/);
@@ -142,14 +142,14 @@ Deno.test("-p 0 turns TCP off and --http-port 0 turns HTTP off", async () => {
     const health = await fetch(`http://127.0.0.1:${httpPort}/health`);
     assert.equal(health.status, 200);
     await health.body?.cancel();
-    assert.match(noTcp.output(), /memcached "?off/);
+    assert.match(await noTcp.waitForOutput(/memcached off/), /memcached off/);
   } finally {
     await noTcp.stop();
   }
   const port = freePort();
   const noHttp = await startOurs(["-p", String(port), "--http-port", "0"]);
   try {
-    assert.match(noHttp.output(), /HTTP "?off/);
+    assert.match(await noHttp.waitForOutput(/HTTP off/), /HTTP off/);
     const c = await RawClient.connect(port);
     assert.equal(await c.call("version\r\n"), "VERSION 1.6.18\r\n");
     c.close();

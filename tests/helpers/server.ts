@@ -8,6 +8,8 @@ export interface Child {
   process: Deno.ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
+  /** Waits until the output matches `pattern` (the start-up line trails the listeners). */
+  waitForOutput(pattern: RegExp, ms?: number): Promise<string>;
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
@@ -53,6 +55,13 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
     httpPort,
     process,
     output: () => text,
+    async waitForOutput(pattern: RegExp, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(text) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return text;
+    },
     async stop(signal: Deno.Signal = "SIGTERM") {
       try {
         process.kill(signal);
