@@ -49,8 +49,8 @@ export function installMetaHandler(handler: MetaHandler): void {
 export class TextSession implements Session {
   need = 0;
   closing = false;
-  /** Bytes of a refused value still to be dropped. */
-  private swallow = 0;
+  /** Bytes of a refused value still to be dropped (also set by the meta handler for a refused ms). */
+  swallow = 0;
   /** Token i spans buf[tok[2i], tok[2i+1]). */
   readonly tok = new Int32Array(MAX_TOKENS * 2);
   ntok = 0;
