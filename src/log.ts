@@ -1,8 +1,8 @@
 import { configure, getConsoleSink, getLogger, type LogLevel } from "@logtape/logtape";
 
-/** Sets up LogTape once: -v shows connections, -vv every command's trouble. */
+/** Sets up LogTape once: the start-up line by default, -v adds connections, -vv everything. */
 export async function setupLogging(verbosity: number): Promise<void> {
-  const level: LogLevel = verbosity >= 2 ? "debug" : verbosity === 1 ? "info" : "info";
+  const level: LogLevel = verbosity >= 2 ? "trace" : verbosity === 1 ? "debug" : "info";
   await configure({
     reset: true,
     sinks: { console: getConsoleSink() },
