@@ -2,6 +2,7 @@ import { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { Store } from "../store/store.ts";
+import "../protocol/binary.ts";
 import { createApp } from "../../routes/app.ts";
 import type { ServerContext } from "./context.ts";
 import { acceptLoop, startIdleReaper } from "./listener.ts";
