@@ -7,9 +7,11 @@ import {
   FETCHED,
   ITEM_HEADER_BYTES,
   REALTIME_MAXDELTA,
+  STALE,
   type StoreMode,
   type StoreOptions,
   type StoreOutcome,
+  WIN_SENT,
 } from "./types.ts";
 
 /** One cached item. Internal: doors see handles and accessors, never this class. */
@@ -109,6 +111,43 @@ export class Store {
     return this.find(keyString(key), null);
   }
 
+  /**
+   * Finds a live item as a meta command does: counts get_expired/get_flushed when it finds a dead
+   * one, but no hit or miss (the door counts those, since mg counts a touch or a get by its flags).
+   * No LRU bump; see `bump`.
+   */
+  lookup(key: Uint8Array): number {
+    return this.find(keyString(key), this.counters);
+  }
+
+  /** Records an access now and moves the item to the LRU head (mg's delayed bump). */
+  bump(handle: number): void {
+    this.access(handle, true);
+  }
+
+  /**
+   * Marks a live item stale (md I): STALE set, WIN_SENT cleared so the next reader can win the
+   * recache, and a new CAS. Returns the new CAS.
+   */
+  invalidate(handle: number): bigint {
+    const item = this.slots[handle]!;
+    item.bits = (item.bits | STALE) & ~WIN_SENT;
+    item.cas = this.nextCas(0n);
+    return item.cas;
+  }
+
+  /**
+   * Creates an item for a key that has none (mg N, ma N): counts total_items but not cmd_set.
+   * Returns its handle, or -1 when memory is full and nothing can be evicted.
+   */
+  vivify(key: Uint8Array, value: Uint8Array, exptime: number): number {
+    const k = keyString(key);
+    if (!this.put(k, key.length, value.slice(), 0, this.absoluteExptime(exptime), 0n, -1)) {
+      return -1;
+    }
+    return this.index.get(k)!;
+  }
+
   /** A counted read (get/gets/mg): cmd_get, get_hits/misses/expired/flushed, LRU bump. */
   get(key: Uint8Array, bump = true): number {
     const c = this.counters;
@@ -188,7 +227,9 @@ export class Store {
   /**
    * set/add/replace/append/prepend/cas. `compareCas` is the cas unique for mode "cas" (and, when
    * non-zero, a precondition for the other modes); `newCas`, when non-zero, is used as the new item's
-   * CAS instead of the next counter value. On "stored", `lastCas` holds the new CAS.
+   * CAS instead of the next counter value. With `invalidate` (ms I) in mode "cas", a compareCas
+   * lower than the item's still stores, as a stale item that keeps the old TTL and win bit.
+   * On "stored", `lastCas` holds the new CAS.
    */
   store(
     mode: StoreMode,
@@ -198,6 +239,7 @@ export class Store {
     exptime: number,
     compareCas = 0n,
     newCas = 0n,
+    invalidate = false,
   ): StoreOutcome {
     const c = this.counters;
     c.cmd_set++;
@@ -208,6 +250,10 @@ export class Store {
       if (old === null) {
         c.cas_misses++;
         return "not_found";
+      }
+      if (invalidate && compareCas < old.cas) {
+        c.cas_hits++;
+        return this.storeStale(h, key, value, flags);
       }
       if (old.cas !== compareCas) {
         c.cas_badval++;
@@ -246,6 +292,22 @@ export class Store {
       c.store_no_memory++;
       return "no_memory";
     }
+    return "stored";
+  }
+
+  /** Replaces the item at `h` with a stale copy of the new value (see `store`'s invalidate). */
+  private storeStale(h: number, key: Uint8Array, value: Uint8Array, flags: number): StoreOutcome {
+    const old = this.slots[h]!;
+    if (this.tooLarge(key.length, value.length)) {
+      this.counters.store_too_large++;
+      return "too_large";
+    }
+    const bits = STALE | (old.bits & WIN_SENT);
+    if (!this.put(old.key, key.length, value.slice(), flags, old.exptime, 0n, h)) {
+      this.counters.store_no_memory++;
+      return "no_memory";
+    }
+    this.slots[h]!.bits = bits;
     return "stored";
   }
 
