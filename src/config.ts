@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { passwordFile } from "./auth.ts";
 
 /** Everything the command line sets. Defaults are memcached's, except addresses (loopback). */
 export interface Config {
@@ -47,8 +48,10 @@ memcached flags:
   -M, --disable-evictions   return an error on memory exhausted instead of evicting
   -C, --disable-cas         disable use of CAS
   -A, --enable-shutdown     enable the ascii "shutdown" command
-  -S, --enable-sasl         require SASL PLAIN authentication (binary protocol)
-  -Y, --auth-file=<file>    require text protocol authentication (user:password lines)
+  -S, --enable-sasl         require SASL PLAIN authentication (binary protocol only);
+                            passwords: -o sasl_password_file=<file> or $MEMCACHED_SASL_PWDB
+  -Y, --auth-file=<file>    require text protocol authentication (ascii protocol only)
+                            password files hold user:password lines
   -B, --protocol=<name>     auto, ascii or binary (default auto)
   -v, --verbose             verbose logging; -vv very verbose
   -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH, ...
@@ -203,6 +206,11 @@ export function parseConfig(
     ? 0
     : 11211;
 
+  const saslEnabled = !!v["enable-sasl"];
+  const authFile = v["auth-file"] ?? null;
+  const bound = authProtocol(protocol, v.protocol !== undefined, saslEnabled, authFile);
+  checkPasswordFiles(saslEnabled, saslPasswordFile ?? authFile, authFile);
+
   const config: Config = {
     port,
     listen: v.listen ?? "127.0.0.1",
@@ -218,11 +226,11 @@ export function parseConfig(
     casEnabled: !v["disable-cas"],
     shutdownEnabled: !!v["enable-shutdown"],
     verbosity: v.verbose?.length ?? 0,
-    protocol,
+    protocol: bound,
     idleTimeout,
-    saslEnabled: !!v["enable-sasl"],
+    saslEnabled,
     saslPasswordFile,
-    authFile: v["auth-file"] ?? null,
+    authFile,
     httpPort: v["http-port"] === undefined
       ? 8000
       : parseNumber("--http-port", v["http-port"], 0, 65535),
@@ -232,4 +240,47 @@ export function parseConfig(
     ignored,
   };
   return { config } as const;
+}
+
+/**
+ * As memcached: SASL (-S) is for the binary protocol only and -Y for the text protocol only, so
+ * either one alone binds that protocol. With both, each protocol asks for its own credentials.
+ */
+function authProtocol(
+  protocol: Config["protocol"],
+  chosen: boolean,
+  saslEnabled: boolean,
+  authFile: string | null,
+): Config["protocol"] {
+  if (saslEnabled === (authFile !== null)) return protocol;
+  const only = saslEnabled ? "binary" : "ascii";
+  if (chosen && protocol !== only) {
+    throw new UsageError(
+      saslEnabled
+        ? "-S (SASL) works with the binary protocol only: drop -B or use -B binary"
+        : "-Y (text protocol authentication) works with the ascii protocol only: drop -B or use -B ascii",
+    );
+  }
+  return only;
+}
+
+/** Fails start-up on a password file that cannot be read or parsed, instead of refusing everyone. */
+function checkPasswordFiles(
+  saslEnabled: boolean,
+  saslFile: string | null,
+  authFile: string | null,
+) {
+  if (saslEnabled && saslFile === null) {
+    throw new UsageError(
+      `-S needs a password file of user:password lines: -o sasl_password_file=PATH or $${SASL_PWDB_ENV}`,
+    );
+  }
+  for (const path of [saslEnabled ? saslFile : null, authFile]) {
+    if (path === null) continue;
+    try {
+      passwordFile(path);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
 }

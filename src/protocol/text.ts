@@ -13,6 +13,7 @@ import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../store/type
 import { parseI32, parseU32, parseU64 } from "./numbers.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
+import { TextAuthGate } from "./text_auth.ts";
 
 /** memcached keeps at most 24 tokens (23 words and a terminator) per command line. */
 const MAX_TOKENS = 24;
@@ -65,8 +66,12 @@ export class TextSession implements Session {
   out!: Output;
   readonly store: Store;
 
+  /** With -Y, requests go to this gate until the client has authenticated. */
+  private auth: TextAuthGate | null;
+
   constructor(readonly ctx: ServerContext, readonly conn: ConnectionInfo | null) {
     this.store = ctx.store;
+    this.auth = ctx.config.authFile !== null ? new TextAuthGate(ctx) : null;
   }
 
   consume(buf: Uint8Array, start: number, end: number, out: Output): number {
@@ -75,6 +80,14 @@ export class TextSession implements Session {
     this.need = 0;
     this.flushMark = out.length;
     let pos = start;
+    if (this.auth !== null) {
+      pos = this.auth.consume(buf, start, end, out);
+      this.need = this.auth.need;
+      this.closing = this.auth.closing;
+      if (!this.auth.authenticated) return pos;
+      this.auth = null;
+      this.flushMark = out.length;
+    }
     while (pos < end && !this.closing) {
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
