@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { Store } from "../store/store.ts";
 import "../protocol/binary.ts";
+import "../protocol/meta.ts";
 import { createApp } from "../../routes/app.ts";
 import type { ServerContext } from "./context.ts";
 import { acceptLoop, startIdleReaper } from "./listener.ts";

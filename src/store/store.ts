@@ -606,18 +606,39 @@ function encodeAscii(text: string): Uint8Array {
   return out;
 }
 
-/** Parses a stored value as memcached's incr does: decimal digits, trailing spaces allowed. */
+/**
+ * Parses a stored value as memcached's incr does (strtoull on the data, which ends in CRLF):
+ * leading whitespace and a sign are allowed, the digits may be followed by whitespace and anything
+ * after it ("1 2" is 1), an overflow is refused, and a minus sign only matters when the negated
+ * number would read as negative in 64 signed bits ("-0" is 0, "-5" is refused).
+ */
 export function parseDecimal(value: Uint8Array): bigint | null {
-  let end = value.length;
-  while (end > 0 && value[end - 1] === 32) end--;
-  if (end === 0 || end > 20) return null;
-  let small = 0;
-  for (let i = 0; i < end; i++) {
-    const d = value[i] - 48;
-    if (d < 0 || d > 9) return null;
-    small = small * 10 + d;
+  const n = value.length;
+  let i = 0;
+  while (i < n && isSpace(value[i])) i++;
+  let negative = false;
+  if (i < n && (value[i] === 43 || value[i] === 45)) {
+    negative = value[i] === 45;
+    i++;
   }
-  if (end < 16) return BigInt(small);
-  const n = BigInt(String.fromCharCode.apply(null, value.subarray(0, end) as unknown as number[]));
-  return n > MAX_U64 ? null : n;
+  const start = i;
+  let small = 0;
+  while (i < n && value[i] >= 48 && value[i] <= 57) {
+    small = small * 10 + value[i] - 48;
+    i++;
+  }
+  if (i === start || (i < n && !isSpace(value[i]))) return null;
+  let v = i - start < 16
+    ? BigInt(small)
+    : BigInt(String.fromCharCode.apply(null, value.subarray(start, i) as unknown as number[]));
+  if (v > MAX_U64) return null;
+  if (negative) {
+    v = (MAX_U64 + 1n - v) & MAX_U64;
+    if (v >= 1n << 63n) return null;
+  }
+  return v;
+}
+
+function isSpace(b: number): boolean {
+  return b === 32 || (b >= 9 && b <= 13);
 }
