@@ -255,7 +255,8 @@ export class Store {
         c.cas_hits++;
         return this.storeStale(h, key, value, flags);
       }
-      if (old.cas !== compareCas) {
+      // Without CAS (-C) memcached never lets a cas through, not even with 0.
+      if (old.cas !== compareCas || !this.options.casEnabled) {
         c.cas_badval++;
         return "exists";
       }
