@@ -89,6 +89,7 @@ const cases: Record<string, Step[]> = {
   "base64 binary bytes": [
     "ms AAEC/w== 2 b\r\nhi\r\nmg AAEC/w== b k v s\r\nmg AAEC_w== b v\r\nma AAEC/w== b N0 k\r\n",
   ],
+  "base64 key stored already expired": ["ms YWI= 2 T-1 b c\r\nab\r\nmg YWI= b v\r\nme ab\r\n"],
   "base64 vivify keeps a plain key": ["mg dGVzdA== b N0 k v\r\nmg test k v\r\n"],
   "base64 decoding rules": [
     "mg YQ b k N0\r\nmg YQ= b k\r\nmg YQ== b k\r\nmg Y.Q== b k\r\nmg ==== b\r\nmg YQ==YQ== b k\r\n" +
@@ -227,6 +228,7 @@ const cases: Record<string, Step[]> = {
     [1, 50, 70, 200, 1000, 3000, 10000, 60000, 300000, 524200, 600000]
       .map((n) => `ms s${n} ${n}\r\n${"v".repeat(n)}\r\nme s${n}\r\n`).join(""),
   ],
+  "me counts client flags in the size": ["ms a 1 F5\r\nx\r\nme a\r\nms a 1 F0\r\nx\r\nme a\r\n"],
   "me base64": ["ms YWI= 1 b\r\nx\r\nme YWI= b\r\nme ab\r\nme YWI=\r\nme YWI= bb\r\n"],
   "unknown m commands": ["mx\r\nm\r\nmgg a\r\nMG a\r\nmz a v\r\n"],
   "noreply word is not a meta flag": ["ms a 1 noreply\r\nx\r\nmg a noreply\r\n"],

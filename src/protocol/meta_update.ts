@@ -143,8 +143,8 @@ export function metaSet(session: TextSession, next: number, end: number): number
     case "stored":
       code = "HD";
       if (f.keyBinary) {
-        const h = store.peek(key);
-        store.setBits(h, store.bitsOf(h) | KEY_BINARY);
+        const h = store.peek(key); // -1 when stored already expired (a negative T)
+        if (h !== -1) store.setBits(h, store.bitsOf(h) | KEY_BINARY);
       }
       break;
     case "exists":
