@@ -49,6 +49,9 @@ export async function serveConnection(
   );
   log.debug("connection {id} from {addr}", { id: info.id, addr });
 
+  // Without this, Nagle's algorithm holds back a response while an earlier one is unacknowledged
+  // (memcached sets TCP_NODELAY too); it cost a third of the request rate under memaslap.
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   let buf = new Uint8Array(INITIAL_READ);
   let start = 0;
   let end = 0;
