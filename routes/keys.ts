@@ -1,0 +1,361 @@
+/**
+ * `/keys`: the items of the shared store over HTTP. Each handler translates the request into one
+ * store call and renders the outcome; the cache logic stays in the store.
+ */
+import type { Hono } from "hono";
+import type { ServerContext } from "../src/server/context.ts";
+import { markFetched, type Store } from "../src/store/store.ts";
+import { isValidKey, type StoreMode } from "../src/store/types.ts";
+import { fail, json } from "./errors.ts";
+import {
+  BadParameter,
+  base64,
+  base64url,
+  etag,
+  fromBase64url,
+  jsonU64,
+  keyFromUrl,
+  keyText,
+  parseCount,
+  parseExptime,
+  parseFlags,
+  parseIfMatch,
+  parseU64Text,
+  Query,
+  readBody,
+  utf8OrNull,
+} from "./params.ts";
+
+/** Largest `limit` of one page of `GET /keys`. */
+export const MAX_PAGE = 1000;
+const DEFAULT_PAGE = 100;
+/** incr/decr bodies are a small JSON object. */
+const MAX_JSON_BODY = 4096;
+
+/**
+ * Registers the `/keys` routes; returns the GET /keys/{key} handler so the app can call it
+ * directly for plain reads (see createApp).
+ */
+export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Response {
+  const store = ctx.store;
+  const counters = store.counters;
+
+  const badKey = () =>
+    fail(
+      counters,
+      400,
+      "bad_key",
+      "a key is 1 to 250 bytes (UTF-8, percent-decoded) without spaces or control characters",
+    );
+  const missing = () => fail(counters, 404, "not_found", "no item with this key");
+  const changed = (message: string) => fail(counters, 412, "precondition_failed", message);
+  const tooLarge = () =>
+    fail(counters, 413, "too_large", "the value is larger than the item size limit (-I)");
+  const noMemory = () =>
+    fail(counters, 507, "out_of_memory", "out of memory storing the item (evictions are off)");
+  /** Largest value a key can hold under `-I`. */
+  const maxValue = (key: Uint8Array) => store.options.itemSizeMax - store.itemSize(key.length, 0);
+
+  /** GET /keys/{key}, the hot path: one lookup, one copy of the value into the response. */
+  const readValue = (url: string): Response => {
+    const key = keyFromUrl(url);
+    if (key === null) return badKey();
+    const h = store.get(key);
+    if (h === -1) return missing();
+    if (url.includes("?")) {
+      const q = new Query(url);
+      if (q.text("format") === "json") {
+        const body = itemJson(store, key, h, q.text("encoding") === "base64");
+        markFetched(store, h);
+        return json(body, 200, { etag: etag(store.casOf(h)) });
+      }
+    }
+    const headers: Record<string, string> = {
+      "content-type": "application/octet-stream",
+      "etag": etag(store.casOf(h)),
+      "x-memcached-flags": String(store.flagsOf(h)),
+    };
+    const exptime = store.exptimeOf(h);
+    if (exptime !== 0) headers["x-memcached-ttl"] = String(exptime - store.clock.now);
+    const body = store.valueOf(h).slice();
+    markFetched(store, h);
+    return new Response(body, { headers });
+  };
+
+  app.get("/keys/:key", (c) => readValue(c.req.raw.url));
+
+  app.get("/keys", (c) => {
+    const q = new Query(c.req.raw.url);
+    if (q.has("key")) return multiGet(store, q, badKey);
+    return json(listKeys(store, q));
+  });
+
+  app.put("/keys/:key", async (c) => {
+    const req = c.req.raw;
+    const key = keyFromUrl(req.url);
+    if (key === null) return badKey();
+    const q = new Query(req.url);
+    const ttlText = q.text("ttl");
+    const flagsText = q.text("flags");
+    const ttl = ttlText === undefined ? 0 : parseExptime("ttl", ttlText);
+    const flags = flagsText === undefined ? 0 : parseFlags(flagsText);
+    const ifMatch = req.headers.get("if-match");
+    const ifNoneMatch = req.headers.get("if-none-match");
+    let mode: StoreMode = "set";
+    let compareCas = 0n;
+    if (ifMatch !== null && ifNoneMatch !== null) {
+      throw new BadParameter("If-Match and If-None-Match cannot be combined");
+    }
+    if (ifNoneMatch !== null) {
+      if (ifNoneMatch.trim() !== "*") {
+        throw new BadParameter("a write supports only If-None-Match: * (store if absent)");
+      }
+      mode = "add";
+    } else if (ifMatch !== null) {
+      const tag = parseIfMatch(ifMatch);
+      if (tag === "*") mode = "replace";
+      else {
+        mode = "cas";
+        compareCas = tag;
+      }
+    }
+    const body = await readBody(req, maxValue(key));
+    if (body === null) {
+      counters.store_too_large++;
+      // As memcached does: a refused set drops the old value so no stale data survives.
+      if (mode === "set") store.discard(key);
+      return tooLarge();
+    }
+    switch (store.store(mode, key, body, flags, ttl, compareCas)) {
+      case "stored":
+        return new Response(null, {
+          status: mode === "add" ? 201 : 204,
+          headers: { etag: etag(store.lastCas) },
+        });
+      case "not_stored":
+        return mode === "add"
+          ? changed("the key exists (If-None-Match: *)")
+          : changed("the key does not exist (If-Match: *)");
+      case "exists":
+        return changed("the item changed since that ETag (its CAS moved)");
+      case "not_found":
+        return missing();
+      case "too_large":
+        return tooLarge();
+      case "no_memory":
+        return noMemory();
+    }
+  });
+
+  app.delete("/keys/:key", (c) => {
+    const req = c.req.raw;
+    const key = keyFromUrl(req.url);
+    if (key === null) return badKey();
+    const compareCas = casPrecondition(req);
+    switch (store.delete(key, compareCas)) {
+      case "deleted":
+        return new Response(null, { status: 204 });
+      case "not_found":
+        return missing();
+      case "exists":
+        return changed("the item changed since that ETag (its CAS moved)");
+    }
+  });
+
+  for (const mode of ["append", "prepend"] as const) {
+    app.post(`/keys/:key/${mode}`, async (c) => {
+      const req = c.req.raw;
+      const key = keyFromUrl(req.url);
+      if (key === null) return badKey();
+      const compareCas = casPrecondition(req);
+      const body = await readBody(req, maxValue(key));
+      if (body === null) {
+        counters.store_too_large++;
+        return tooLarge();
+      }
+      switch (store.store(mode, key, body, 0, 0, compareCas)) {
+        case "stored":
+          return new Response(null, { status: 204, headers: { etag: etag(store.lastCas) } });
+        case "not_stored":
+        case "not_found":
+          return missing();
+        case "exists":
+          return changed("the item changed since that ETag (its CAS moved)");
+        case "too_large":
+          return tooLarge();
+        case "no_memory":
+          return noMemory();
+      }
+    });
+  }
+
+  for (const op of ["incr", "decr"] as const) {
+    app.post(`/keys/:key/${op}`, async (c) => {
+      const req = c.req.raw;
+      const key = keyFromUrl(req.url);
+      if (key === null) return badKey();
+      const compareCas = casPrecondition(req);
+      const q = new Query(req.url);
+      const body = await readBody(req, MAX_JSON_BODY);
+      if (body === null) return fail(counters, 413, "too_large", "the JSON body is too large");
+      const fields = body.length === 0 ? {} : jsonFields(req, body);
+      if (fields === "unsupported") {
+        return fail(counters, 415, "unsupported_media_type", "send the body as application/json");
+      }
+      const param = (name: string) => q.text(name) ?? fields[name];
+      const byText = param("by");
+      const initialText = param("initial");
+      const ttlText = param("ttl");
+      const by = byText === undefined ? 1n : parseU64Text("by", byText);
+      const initial = initialText === undefined ? null : parseU64Text("initial", initialText);
+      const ttl = ttlText === undefined ? 0 : parseExptime("ttl", ttlText);
+      switch (store.arith(key, op === "incr", by, compareCas, initial, ttl)) {
+        case "ok":
+          return json({ value: jsonU64(store.lastNumber) }, 200, { etag: etag(store.lastCas) });
+        case "not_found":
+          return missing();
+        case "non_numeric":
+          return fail(
+            counters,
+            409,
+            "not_numeric",
+            `cannot ${op}: the value is not a decimal unsigned 64-bit number`,
+          );
+        case "exists":
+          return changed("the item changed since that ETag (its CAS moved)");
+        case "no_memory":
+          return noMemory();
+      }
+    });
+  }
+
+  app.post("/keys/:key/touch", (c) => {
+    const req = c.req.raw;
+    const key = keyFromUrl(req.url);
+    if (key === null) return badKey();
+    const ttlText = new Query(req.url).text("ttl");
+    if (ttlText === undefined) throw new BadParameter("touch needs ttl (seconds, memcached rules)");
+    const h = store.touch(key, parseExptime("ttl", ttlText));
+    if (h === -1) return missing();
+    const headers: Record<string, string> = { etag: etag(store.casOf(h)) };
+    const exptime = store.exptimeOf(h);
+    if (exptime !== 0) headers["x-memcached-ttl"] = String(exptime - store.clock.now);
+    return new Response(null, { status: 204, headers });
+  });
+  return readValue;
+}
+
+/** `If-Match` on delete/append/prepend/incr/decr: a CAS the item must still have (0n = none). */
+function casPrecondition(req: Request): bigint {
+  const header = req.headers.get("if-match");
+  if (header === null) return 0n;
+  const tag = parseIfMatch(header);
+  return tag === "*" ? 0n : tag;
+}
+
+/** The fields of a small JSON object body, as text; "unsupported" when it is not JSON. */
+function jsonFields(
+  req: Request,
+  body: Uint8Array,
+): Record<string, string | undefined> | "unsupported" {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) return "unsupported";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new BadParameter("the body is not valid JSON");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new BadParameter("the body must be a JSON object");
+  }
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === "string") out[name] = value;
+    else if (typeof value === "number" && Number.isSafeInteger(value)) out[name] = String(value);
+    else {
+      throw new BadParameter(
+        `${name} must be an integer (a decimal string for values beyond 2^53)`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The JSON form of a read: value (UTF-8 text or base64), flags, cas and remaining ttl. */
+function itemJson(store: Store, key: Uint8Array, h: number, forceBase64: boolean) {
+  const value = store.valueOf(h);
+  const text = forceBase64 ? null : utf8OrNull(value);
+  const exptime = store.exptimeOf(h);
+  return {
+    key: keyText(key),
+    value: text ?? base64(value),
+    encoding: text === null ? "base64" : "utf-8",
+    size: value.length,
+    flags: store.flagsOf(h),
+    cas: jsonU64(store.casOf(h)),
+    ttl: exptime === 0 ? null : exptime - store.clock.now,
+  };
+}
+
+/** `GET /keys?key=a&key=b`: counted reads of many keys, as memcached's multi-key get. */
+function multiGet(store: Store, q: Query, badKey: () => Response): Response {
+  const keys = q.allBytes("key");
+  if (!keys.every(isValidKey)) return badKey();
+  const forceBase64 = q.text("encoding") === "base64";
+  const items = [];
+  const absent = [];
+  for (const key of keys) {
+    const h = store.get(key);
+    if (h === -1) {
+      absent.push(keyText(key));
+      continue;
+    }
+    items.push(itemJson(store, key, h, forceBase64));
+    markFetched(store, h);
+  }
+  return json({ items, missing: absent });
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/**
+ * One page of live keys with a prefix, in byte order after the cursor (the last key of the previous
+ * page), so keys that stay in the cache are listed exactly once however the LRU reorders them.
+ * Keeps at most 2 * limit candidates while scanning.
+ */
+function listKeys(store: Store, q: Query): { keys: string[]; cursor: string | null } {
+  const prefix = latin1(q.bytes("prefix") ?? new Uint8Array(0));
+  const limitText = q.text("limit");
+  const limit = limitText === undefined ? DEFAULT_PAGE : parseCount("limit", limitText, MAX_PAGE);
+  const cursorText = q.text("cursor");
+  let after: string | null = null;
+  if (cursorText !== undefined && cursorText !== "") {
+    const bytes = fromBase64url(cursorText);
+    if (bytes === null) throw new BadParameter("cursor is not one this server gave out");
+    after = latin1(bytes);
+  }
+  let picked: string[] = [];
+  store.forEachKey((keyBytes) => {
+    const key = latin1(keyBytes);
+    if (!key.startsWith(prefix) || (after !== null && key <= after)) return true;
+    picked.push(key);
+    if (picked.length >= 2 * limit + 2) picked = picked.sort().slice(0, limit + 1);
+    return true;
+  });
+  picked.sort();
+  const more = picked.length > limit;
+  const page = picked.slice(0, limit).map(latin1Bytes);
+  return {
+    keys: page.map(keyText),
+    cursor: more ? base64url(page[page.length - 1]) : null,
+  };
+}

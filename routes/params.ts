@@ -1,0 +1,285 @@
+/**
+ * Reading an HTTP request into store arguments: keys from the raw URL (percent-decoded to bytes),
+ * numeric query parameters, entity tags and size-bounded bodies. Pure translation, no cache logic.
+ */
+import { isValidKey } from "../src/store/types.ts";
+
+const MAX_U64 = (1n << 64n) - 1n;
+const MAX_U32 = 0xffffffff;
+const INT32_MAX = 0x7fffffff;
+const INT32_MIN = -0x80000000;
+
+/** Index where the path of a request URL starts ("http://host:port/path" -> the first "/"). */
+function pathStart(url: string): number {
+  return url.indexOf("/", url.indexOf(":") + 3);
+}
+
+/** The raw (still percent-encoded) path of a request URL, without query or fragment. */
+export function rawPath(url: string): string {
+  const start = pathStart(url);
+  let end = start;
+  while (end < url.length) {
+    const ch = url.charCodeAt(end);
+    if (ch === 63 /* ? */ || ch === 35 /* # */) break;
+    end++;
+  }
+  return url.slice(start, end);
+}
+
+/**
+ * The key of a `/keys/{key}...` URL as bytes, or null when it is not a valid memcached key
+ * (empty, over 250 bytes, spaces or control characters). The segment is percent-decoded byte by
+ * byte, so `caf%C3%A9` is the UTF-8 key `café` and `%FF` reaches a non-UTF-8 key.
+ */
+export function keyFromUrl(url: string): Uint8Array | null {
+  const start = pathStart(url) + 6; // "/keys/"
+  let end = start;
+  while (end < url.length) {
+    const ch = url.charCodeAt(end);
+    if (ch === 47 /* / */ || ch === 63 /* ? */ || ch === 35 /* # */) break;
+    end++;
+  }
+  const key = percentDecode(url.slice(start, end));
+  return isValidKey(key) ? key : null;
+}
+
+const encoder = new TextEncoder();
+
+function hexValue(ch: number): number {
+  if (ch >= 48 && ch <= 57) return ch - 48;
+  if (ch >= 65 && ch <= 70) return ch - 55;
+  if (ch >= 97 && ch <= 102) return ch - 87;
+  return -1;
+}
+
+/** Percent-decodes to bytes: `%XX` is one byte, anything else its UTF-8; a stray `%` stays. */
+export function percentDecode(raw: string): Uint8Array {
+  let bytes: Uint8Array | null = null;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw.charCodeAt(i) > 127) {
+      bytes = encoder.encode(raw);
+      break;
+    }
+  }
+  if (bytes === null) {
+    bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  }
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 37 && i + 2 < bytes.length) {
+      const hi = hexValue(bytes[i + 1]);
+      const lo = hexValue(bytes[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        bytes[n++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
+    }
+    bytes[n++] = b;
+  }
+  return bytes.subarray(0, n);
+}
+
+/** Percent-encodes bytes for a URL path segment: unreserved ASCII stays, the rest is `%XX`. */
+export function percentEncode(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) {
+    const unreserved = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) ||
+      b === 45 || b === 46 || b === 95 || b === 126;
+    out += unreserved
+      ? String.fromCharCode(b)
+      : "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  }
+  return out;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 text of bytes, or null when they are not valid UTF-8. */
+export function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** A key as JSON text: its UTF-8 when valid, else its percent-encoded form. */
+export function keyText(key: Uint8Array): string {
+  return utf8OrNull(key) ?? percentEncode(key);
+}
+
+/**
+ * The query parameters of a URL, with raw (undecoded) values; `+` is a plus sign, not a space
+ * (keys cannot hold spaces, and form encoders write a plus as `%2B`).
+ */
+export class Query {
+  private readonly values = new Map<string, string[]>();
+
+  constructor(url: string) {
+    const q = url.indexOf("?");
+    if (q === -1) return;
+    let end = url.indexOf("#", q);
+    if (end === -1) end = url.length;
+    for (const part of url.slice(q + 1, end).split("&")) {
+      if (part === "") continue;
+      const eq = part.indexOf("=");
+      const name = decodeText(eq === -1 ? part : part.slice(0, eq));
+      const raw = eq === -1 ? "" : part.slice(eq + 1);
+      const list = this.values.get(name);
+      if (list === undefined) this.values.set(name, [raw]);
+      else list.push(raw);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  /** The decoded text of the first value, or undefined. */
+  text(name: string): string | undefined {
+    const raw = this.values.get(name)?.[0];
+    return raw === undefined ? undefined : decodeText(raw);
+  }
+
+  /** Every value of a repeated parameter, percent-decoded to bytes. */
+  allBytes(name: string): Uint8Array[] {
+    return (this.values.get(name) ?? []).map(percentDecode);
+  }
+
+  bytes(name: string): Uint8Array | undefined {
+    const raw = this.values.get(name)?.[0];
+    return raw === undefined ? undefined : percentDecode(raw);
+  }
+}
+
+function decodeText(raw: string): string {
+  return new TextDecoder().decode(percentDecode(raw));
+}
+
+/** A parameter that failed to parse: the door answers 400 with this message. */
+export class BadParameter extends Error {}
+
+/** `ttl` and `delay`: memcached exptime rules, so a signed 32-bit integer (negative = expired). */
+export function parseExptime(name: string, text: string): number {
+  if (!/^-?\d{1,10}$/.test(text)) {
+    throw new BadParameter(`${name} must be an integer number of seconds`);
+  }
+  const n = Number(text);
+  if (n > INT32_MAX || n < INT32_MIN) {
+    throw new BadParameter(`${name} must fit in a signed 32-bit integer`);
+  }
+  return n;
+}
+
+/** `flags`: an unsigned 32-bit integer. */
+export function parseFlags(text: string): number {
+  if (!/^\d{1,10}$/.test(text) || Number(text) > MAX_U32) {
+    throw new BadParameter("flags must be an unsigned 32-bit integer");
+  }
+  return Number(text);
+}
+
+/** An unsigned 64-bit integer given as decimal text (`by`, `initial`). */
+export function parseU64Text(name: string, text: string): bigint {
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > MAX_U64) {
+    throw new BadParameter(`${name} must be an unsigned 64-bit integer`);
+  }
+  return BigInt(text);
+}
+
+/** A non-negative integer no larger than `max` (`limit`). */
+export function parseCount(name: string, text: string, max: number): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    throw new BadParameter(`${name} must be an integer from 1 to ${max}`);
+  }
+  return Number(text);
+}
+
+/** The ETag of a CAS value: a quoted decimal. */
+export function etag(cas: bigint): string {
+  return `"${cas}"`;
+}
+
+/**
+ * An `If-Match` value: "*" (the item must exist) or one entity tag, read as a CAS. Weak (`W/"42"`)
+ * and unquoted (`42`) forms are accepted; a list of tags cannot map onto a single CAS and is refused.
+ */
+export function parseIfMatch(header: string): bigint | "*" {
+  let v = header.trim();
+  if (v === "*") return "*";
+  if (v.startsWith("W/")) v = v.slice(2);
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
+  if (!/^\d{1,20}$/.test(v) || BigInt(v) > MAX_U64) {
+    throw new BadParameter(`If-Match must be "*" or one ETag from this server, got ${header}`);
+  }
+  return BigInt(v);
+}
+
+/** A number for JSON: a number while exact, else its decimal string. */
+export function jsonU64(n: bigint): number | string {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+}
+
+/**
+ * Reads a request body of at most `limit` bytes, or returns null as soon as it is known to be
+ * longer: from `Content-Length` before reading anything, or while streaming a chunked body.
+ */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
+  const length = req.headers.get("content-length");
+  if (length !== null && Number(length) > limit) return null;
+  if (req.body === null) return new Uint8Array(0);
+  if (length !== null) return new Uint8Array(await req.arrayBuffer());
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** Base64 of bytes (values in the JSON form of a read). */
+export function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(
+      null,
+      bytes.subarray(i, i + 0x8000) as unknown as number[],
+    );
+  }
+  return btoa(binary);
+}
+
+/** Base64url without padding (list cursors). */
+export function base64url(bytes: Uint8Array): string {
+  return base64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function fromBase64url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const out = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
