@@ -300,11 +300,13 @@ export class CompactStore {
         c.cas_misses++;
         return "not_found";
       }
-      if (invalidate && compareCas < this.casOf(h)) {
+      // A stale store needs a real (non-zero) CAS older than the item's.
+      if (invalidate && compareCas !== 0n && compareCas < this.casOf(h)) {
         c.cas_hits++;
         return this.storeStale(h, key, value, flags);
       }
-      if (this.casOf(h) !== compareCas) {
+      // Without CAS (-C) memcached never lets a cas through, not even with 0.
+      if (this.casOf(h) !== compareCas || !this.options.casEnabled) {
         c.cas_badval++;
         return "exists";
       }
@@ -384,8 +386,10 @@ export class CompactStore {
   /**
    * incr/decr by an unsigned 64-bit delta: incr wraps, decr stops at 0. A shorter result is padded
    * with spaces to the old length, as memcached writes it in place. With `initial` (binary protocol,
-   * meta N), a missing key is created holding `initial` with `exptime`. On "ok", `lastNumber` and
-   * `lastCas` hold the result.
+   * meta N), a missing key is created holding `initial` with `exptime`. With `copy`, the result
+   * always replaces the item as a new one (exact length, item bits cleared), as memcached does when
+   * a response still being sent holds the item (an mg hit earlier in the same batch). On "ok",
+   * `lastNumber` and `lastCas` hold the result.
    */
   arith(
     key: Uint8Array,
@@ -394,6 +398,7 @@ export class CompactStore {
     compareCas = 0n,
     initial: bigint | null = null,
     exptime = 0,
+    copy = false,
   ): ArithOutcome {
     const c = this.counters;
     const h = this.find(key, null);
@@ -418,7 +423,7 @@ export class CompactStore {
     const next = incr ? (current + delta) & MAX_U64 : (delta > current ? 0n : current - delta);
     this.lastNumber = next;
     const text = next.toString();
-    if (text.length <= v.length) {
+    if (text.length <= v.length && !copy) {
       for (let i = 0; i < v.length; i++) v[i] = i < text.length ? text.charCodeAt(i) : 32;
       this.assignCas(h, 0n);
       this.access(h, true);
@@ -763,18 +768,39 @@ function encodeAscii(text: string): Uint8Array {
   return out;
 }
 
-/** Parses a stored value as memcached's incr does: decimal digits, trailing spaces allowed. */
+/**
+ * Parses a stored value as memcached's incr does (strtoull on the data, which ends in CRLF):
+ * leading whitespace and a sign are allowed, the digits may be followed by whitespace and anything
+ * after it ("1 2" is 1), an overflow is refused, and a minus sign only matters when the negated
+ * number would read as negative in 64 signed bits ("-0" is 0, "-5" is refused).
+ */
 export function parseDecimal(value: Uint8Array): bigint | null {
-  let end = value.length;
-  while (end > 0 && value[end - 1] === 32) end--;
-  if (end === 0 || end > 20) return null;
-  let small = 0;
-  for (let i = 0; i < end; i++) {
-    const d = value[i] - 48;
-    if (d < 0 || d > 9) return null;
-    small = small * 10 + d;
+  const n = value.length;
+  let i = 0;
+  while (i < n && isSpace(value[i])) i++;
+  let negative = false;
+  if (i < n && (value[i] === 43 || value[i] === 45)) {
+    negative = value[i] === 45;
+    i++;
   }
-  if (end < 16) return BigInt(small);
-  const n = BigInt(String.fromCharCode.apply(null, value.subarray(0, end) as unknown as number[]));
-  return n > MAX_U64 ? null : n;
+  const start = i;
+  let small = 0;
+  while (i < n && value[i] >= 48 && value[i] <= 57) {
+    small = small * 10 + value[i] - 48;
+    i++;
+  }
+  if (i === start || (i < n && !isSpace(value[i]))) return null;
+  let v = i - start < 16
+    ? BigInt(small)
+    : BigInt(String.fromCharCode.apply(null, value.subarray(start, i) as unknown as number[]));
+  if (v > MAX_U64) return null;
+  if (negative) {
+    v = (MAX_U64 + 1n - v) & MAX_U64;
+    if (v >= 1n << 63n) return null;
+  }
+  return v;
+}
+
+function isSpace(b: number): boolean {
+  return b === 32 || (b >= 9 && b <= 13);
 }
