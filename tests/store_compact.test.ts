@@ -224,8 +224,9 @@ Deno.test("compact: pages freed by one size class serve another", () => {
   for (let i = 0; i < 1000; i++) {
     assert.equal(store.store("set", bytes(`L${i}`), large, 0, 0), "stored");
   }
-  // The arena stays within the limit plus the one page any class may always take.
-  assert.ok(store.mallocedBytes <= limit + 2 * (1 << 20), `${store.mallocedBytes}`);
+  // The arena stays within its budget (an eighth over the limit) plus the one page any class may
+  // always take.
+  assert.ok(store.mallocedBytes <= limit * 1.125 + 2 * (1 << 20), `${store.mallocedBytes}`);
   const h = store.get(bytes("L999"));
   assert.deepEqual(store.valueOf(h), large);
 });

@@ -70,7 +70,7 @@ export class Slabs {
     this.classPartial = new Int32Array(classes).fill(-1);
     this.classPages = new Int32Array(classes);
 
-    this.pageLimit = Math.max(1, Math.ceil(limitBytes / pageSize));
+    this.pageLimit = pageBudget(limitBytes, pageSize);
     const capacity = this.pageLimit + classes;
     this.freePages = new Int32Array(capacity);
     this.pageClass = new Int32Array(capacity);
@@ -91,7 +91,7 @@ export class Slabs {
 
   /** Changes the page budget; pages above a lowered budget return as their items go. */
   setLimit(limitBytes: number): void {
-    this.pageLimit = Math.max(1, Math.ceil(limitBytes / this.pageSize));
+    this.pageLimit = pageBudget(limitBytes, this.pageSize);
     const capacity = this.pageLimit + this.chunkSizes.length;
     if (capacity > this.pageClass.length) this.growTables(capacity);
   }
@@ -225,6 +225,15 @@ export class Slabs {
     this.bytes = next;
     this.words = new Int32Array(next.buffer);
   }
+}
+
+/**
+ * Pages allowed for a limit. The limit itself is enforced on the bytes items count (memcached's
+ * ITEM_ntotal, which the store evicts by); the pages get an eighth more, so that rounding up to a
+ * chunk size does not make them evict first.
+ */
+function pageBudget(limitBytes: number, pageSize: number): number {
+  return Math.max(1, Math.ceil((limitBytes * 1.125) / pageSize));
 }
 
 /**
