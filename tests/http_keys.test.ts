@@ -3,11 +3,25 @@ import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
 import { startOurs } from "./helpers/server.ts";
 
+/** startOurs waits for the memcached port only; the HTTP listener opens a moment later. */
+async function httpReady(base: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${base}/health`);
+      await res.body?.cancel();
+      return base;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`no HTTP listener at ${base}`);
+}
+
 async function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
   const server = await startOurs(["--enable-debugtime", ...args]);
   const mc = await RawClient.connect(server.port);
   try {
-    await body(`http://127.0.0.1:${server.httpPort}`, mc);
+    await body(await httpReady(`http://127.0.0.1:${server.httpPort}`), mc);
   } finally {
     mc.close();
     await server.stop();

@@ -8,6 +8,20 @@ import { parseConfig } from "../src/config.ts";
 import { Clock } from "../src/clock.ts";
 import { Store } from "../src/store/store.ts";
 
+/** startOurs waits for the memcached port only; the HTTP listener opens a moment later. */
+async function httpReady(base: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${base}/health`);
+      await res.body?.cancel();
+      return base;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`no HTTP listener at ${base}`);
+}
+
 async function call(method: string, url: string, init: RequestInit = {}) {
   const res = await fetch(url, { method, ...init });
   const text = await res.text();
@@ -16,7 +30,7 @@ async function call(method: string, url: string, init: RequestInit = {}) {
 
 Deno.test("GET /stats and its sub-resources: memcached's names, numbers as JSON numbers", async () => {
   const server = await startOurs(["-m", "8", "-I", "2m"]);
-  const base = `http://127.0.0.1:${server.httpPort}`;
+  const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
   try {
     await call("PUT", `${base}/keys/a`, { body: "12345" });
     const stats = JSON.parse((await call("GET", `${base}/stats`)).text);
@@ -66,7 +80,7 @@ function parseExposition(text: string): Map<string, number> {
 
 Deno.test("GET /metrics: Prometheus text with the memcached exporter's names and labels", async () => {
   const server = await startOurs(["-m", "8"]);
-  const base = `http://127.0.0.1:${server.httpPort}`;
+  const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
   const mc = await RawClient.connect(server.port);
   try {
     await call("PUT", `${base}/keys/a`, { body: "12345" });
@@ -108,7 +122,7 @@ Deno.test("GET /metrics: Prometheus text with the memcached exporter's names and
 
 Deno.test("/health answers 200; POST /admin/flush empties now or after a delay", async () => {
   const server = await startOurs(["--enable-debugtime"]);
-  const base = `http://127.0.0.1:${server.httpPort}`;
+  const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
   const mc = await RawClient.connect(server.port);
   try {
     const health = await call("GET", `${base}/health`);
@@ -136,7 +150,7 @@ Deno.test("/health answers 200; POST /admin/flush empties now or after a delay",
 
 Deno.test("--http-token: every route but /health needs the bearer token", async () => {
   const server = await startOurs(["--http-token", "s3cret"]);
-  const base = `http://127.0.0.1:${server.httpPort}`;
+  const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
   const ok = { authorization: "Bearer s3cret" };
   try {
     assert.equal((await call("GET", `${base}/health`)).status, 200);
@@ -206,7 +220,7 @@ Deno.test("the token can come from MEMCACHED_HTTP_TOKEN", () => {
 
 Deno.test("GET /openapi.json describes exactly the routes the app serves", async () => {
   const server = await startOurs();
-  const base = `http://127.0.0.1:${server.httpPort}`;
+  const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
   try {
     const served = JSON.parse((await call("GET", `${base}/openapi.json`)).text);
     assert.deepEqual(served, JSON.parse(JSON.stringify(OPENAPI)));
