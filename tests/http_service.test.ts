@@ -1,7 +1,9 @@
 /** /stats, /metrics, /health, /admin, /openapi.json and the bearer token, over a real listener. */
 import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
-import { startOurs } from "./helpers/server.ts";
+import { freePort, startOurs } from "./helpers/server.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 import { OPENAPI } from "../routes/openapi.ts";
 import { createApp } from "../routes/app.ts";
 import { parseConfig } from "../src/config.ts";
@@ -191,31 +193,36 @@ Deno.test("--http-token: every route but /health needs the bearer token", async 
   }
 });
 
-Deno.test("the token can come from MEMCACHED_HTTP_TOKEN", () => {
-  const parsed = parseConfig([], { MEMCACHED_HTTP_TOKEN: "envtoken" });
-  assert.ok("config" in parsed);
-  const store = new Store(new Clock(), {
-    maxBytes: 1 << 20,
-    itemSizeMax: 1 << 20,
-    evict: true,
-    casEnabled: true,
-  });
-  const app = createApp({
-    store,
-    config: parsed.config,
-    connections: new Set(),
-    requestShutdown() {},
-  });
-  return (async () => {
-    const denied = await app.fetch(new Request("http://x/stats"));
-    assert.equal(denied.status, 401);
-    await denied.body?.cancel();
-    const allowed = await app.fetch(
-      new Request("http://x/stats", { headers: { authorization: "Bearer envtoken" } }),
-    );
-    assert.equal(allowed.status, 200);
-    await allowed.body?.cancel();
-  })();
+Deno.test("the token can come from MEMCACHED_HTTP_TOKEN", async () => {
+  const port = freePort();
+  const httpPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
+      MAIN,
+      "-p",
+      String(port),
+      "--http-port",
+      String(httpPort),
+    ],
+    env: { MEMCACHED_HTTP_TOKEN: "envtoken" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const base = await httpReady(`http://127.0.0.1:${httpPort}`);
+    assert.equal((await call("GET", `${base}/stats`)).status, 401);
+    const ok = await call("GET", `${base}/stats`, {
+      headers: { authorization: "Bearer envtoken" },
+    });
+    assert.equal(ok.status, 200);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
 });
 
 Deno.test("GET /openapi.json describes exactly the routes the app serves", async () => {
@@ -263,5 +270,27 @@ Deno.test("GET /openapi.json describes exactly the routes the app serves", async
   for (const ref of refs) {
     const name = ref.slice(1, -1).split("/").pop()!;
     assert.ok(name in OPENAPI.components.schemas, ref);
+  }
+});
+
+Deno.test("an HTTP door on a non-loopback address without a token logs a warning", async () => {
+  for (const [args, warned] of [[[], false], [["--http-token", "t"], false]] as const) {
+    const server = await startOurs([...args]);
+    try {
+      await httpReady(`http://127.0.0.1:${server.httpPort}`);
+      assert.equal(/without a token/.test(server.output()), warned);
+    } finally {
+      await server.stop();
+    }
+  }
+  const open = await startOurs(["--http-host", "0.0.0.0"]);
+  try {
+    await httpReady(`http://127.0.0.1:${open.httpPort}`);
+    for (let i = 0; i < 50 && !/without a token/.test(open.output()); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(open.output(), /0\.0\.0\.0"? without a token/);
+  } finally {
+    await open.stop();
   }
 });
