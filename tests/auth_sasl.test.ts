@@ -201,3 +201,26 @@ Deno.test("SASL refusals match memcached's", async () => {
     await Deno.remove(conf, { recursive: true });
   }
 });
+
+Deno.test("-S with -Y: binary clients use SASL, text clients the -Y set, one password file", async () => {
+  const { dir, file } = await passwordDir();
+  const server = await startOurs(["-S", "-Y", file]);
+  try {
+    const c = await BinaryClient.connect(server.port);
+    const [refused] = await c.call(1, plain("PLAIN", "\0alice\0nope"));
+    assert.equal(refused.status, 0x20);
+    const [ok] = await c.call(1, plain("PLAIN", "\0alice\0s3cret"));
+    assert.equal(ok.status, 0);
+    await c.call(1, { opcode: 0x01, key: "shared", value: "v", extras: setExtras(0, 0) });
+    c.close();
+
+    const raw = await RawClient.connect(server.port);
+    assert.equal(await raw.call("get shared\r\n"), "CLIENT_ERROR unauthenticated\r\n");
+    assert.equal(await raw.call("set x 0 0 12\r\nalice s3cret\r\n"), "STORED\r\n");
+    assert.equal(await raw.call("get shared\r\n", "END\r\n"), "VALUE shared 0 1\r\nv\r\nEND\r\n");
+    raw.close();
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
