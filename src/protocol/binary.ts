@@ -270,16 +270,8 @@ export class BinarySession implements Session {
       opcode === Op.APPENDQ || opcode === Op.PREPENDQ;
     if (store.tooLarge(key.length, valueLength)) {
       this.error(Status.E2BIG);
-      // memcached drops the old value of a set that failed, so no stale data survives. It is
-      // not a delete command, so the delete counters stay as they were.
-      if (mode === "set") {
-        const c = store.counters;
-        const hits = c.delete_hits;
-        const misses = c.delete_misses;
-        store.delete(key);
-        c.delete_hits = hits;
-        c.delete_misses = misses;
-      }
+      // memcached drops the old value of a set that failed, so no stale data survives.
+      if (mode === "set") store.discard(key);
       this.swallow = valueLength;
       return valueAt;
     }
