@@ -3,7 +3,7 @@
  * Deno.serve), side by side in one run, alternating rounds. Prints a table and, as its last line,
  * the same figures as JSON. It measures; it asserts nothing.
  *
- * Options: --rounds=N (per workload, default 3), --seconds=S (per round, default 5),
+ * Options: --rounds=N (per workload, default 5), --seconds=S (per round, default 4),
  * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024).
  */
 import { parseArgs } from "node:util";
@@ -14,8 +14,8 @@ import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } f
 const { values: opts } = parseArgs({
   args: Deno.args,
   options: {
-    rounds: { type: "string", default: "3" },
-    seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "4" },
     items: { type: "string", default: "1000000" },
     "memory-mb": { type: "string", default: "1024" },
   },
