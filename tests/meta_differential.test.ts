@@ -134,6 +134,7 @@ const cases: Record<string, Step[]> = {
       `ms a 1 C${casIn(p)} c\r\nB\r\nms a 1 C1 I c\r\nC\r\nmg a v c t\r\nmg a v c\r\n` +
       `ms a 1 C99999999 I c\r\nD\r\nms nokey 1 C1 I\r\nx\r\nms a 1 MA\r\nE\r\nmg a v\r\n`,
   ],
+  "ms I needs a non-zero CAS": ["ms a 2 T1000\r\n10\r\nms a 2 C0 I\r\n11\r\nmg a v\r\n"],
   "ms I keeps the win already sent": [
     "ms a 1 c\r\nA\r\nmd a I\r\nmg a\r\nms a 1 C1 I\r\nB\r\nmg a v\r\n",
   ],
@@ -204,6 +205,14 @@ const cases: Record<string, Step[]> = {
   "ma non numeric": [
     "ms a 2\r\nab\r\nma a\r\nms b 0\r\n\r\nma b C1\r\nma b\r\nms c 21\r\n184467440737095516150\r\nma c\r\n" +
     "ms d 3\r\n1 2\r\nma d\r\nms e 3\r\n12 \r\nma e v\r\nmg e v\r\n",
+  ],
+  "ma on an item an mg answer still holds": [
+    "set a 0 0 2\r\n10\r\nmg a k\r\nma a MD v\r\nme a\r\nmg a v\r\n" +
+    "ms b 2 T1000\r\n10\r\nmd b I\r\nmg b\r\nma b c t\r\nmg b v\r\nme b\r\n",
+  ],
+  "mn releases what mg answers held": [
+    "set a 0 0 2\r\n10\r\nmg a v\r\nmn\r\nma a MD\r\nme a\r\nmg a v s\r\n" +
+    "set c 0 0 2\r\n10\r\nmg c k\r\nset c 0 0 2\r\n10\r\nma c MD v\r\nmg c v\r\n",
   ],
   "ma T and t": ["ms n 1 T0\r\n5\r\nma n t\r\nma n T1000 t\r\nma n t T-1\r\nmg n v\r\n"],
   "ma errors": [

@@ -91,10 +91,11 @@ Deno.test("md I with T limits how long the stale item lives", async () => {
 
 Deno.test("ms I keeps the old TTL of the item it marks stale", async () => {
   await withServer(DEBUG, async (c) => {
-    const stored = await ask(c, "ms a 1 T100 c\r\nx\r\n");
-    assert.match(stored, /^HD c\d+\r\n$/);
+    // Two stores, so the item's CAS is above 1 and C1 is older than it.
+    const stored = await ask(c, "ms b 1\r\nx\r\nms a 1 T100 c\r\nx\r\n");
+    assert.match(stored, /^HD\r\nHD c\d+\r\n$/);
     assert.equal(
-      await ask(c, "ms a 1 C0 I T5\r\ny\r\nmg a t v\r\n"),
+      await ask(c, "ms a 1 C1 I T5\r\ny\r\nmg a t v\r\n"),
       "HD\r\nVA 1 t100 X W\r\ny\r\n",
     );
     assert.equal(await ask(c, "ms a 1 T5\r\nz\r\nmg a t v\r\n"), "HD\r\nVA 1 t5\r\nz\r\n");

@@ -6,6 +6,7 @@ import { FETCHED, MAX_KEY_LENGTH } from "../store/types.ts";
 import { base64Decode } from "./base64.ts";
 import { ERR_FORMAT } from "./meta_flags.ts";
 import { metaGet } from "./meta_get.ts";
+import { release } from "./meta_held.ts";
 import { KEY_BINARY, writeBase64 } from "./meta_output.ts";
 import { metaArith, metaDelete, metaSet } from "./meta_update.ts";
 import { installMetaHandler, type TextSession } from "./text.ts";
@@ -23,6 +24,7 @@ export function metaCommand(session: TextSession, _lineEnd: number, next: number
       return metaArith(session, next);
     case 110: // n
       session.out.line("MN");
+      release();
       // mn makes memcached write out everything so far: a later failed get cannot take it back.
       session.flushMark = session.out.length;
       return next;

@@ -6,6 +6,7 @@
 import { markFetched, type Store } from "../store/store.ts";
 import { FETCHED, MAX_KEY_LENGTH, STALE, WIN_SENT } from "../store/types.ts";
 import { ERR_FORMAT, parseMetaFlags } from "./meta_flags.ts";
+import { hold } from "./meta_held.ts";
 import {
   ERR_OPAQUE,
   flagAt,
@@ -152,6 +153,7 @@ export function metaGet(session: TextSession, next: number): number {
     out.crlf();
   }
   if (f.locked && !f.noUpdate) touched(store, h);
+  hold(session, store, h);
   if (ttlSet) {
     c.cmd_touch++;
     c.touch_hits++;

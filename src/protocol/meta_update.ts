@@ -7,6 +7,7 @@ import type { StoreMode } from "../store/types.ts";
 import { MAX_KEY_LENGTH } from "../store/types.ts";
 import { ERR_FORMAT, type MetaFlags, parseMetaFlags } from "./meta_flags.ts";
 import { refuse } from "./meta_get.ts";
+import { isHeld } from "./meta_held.ts";
 import {
   anyOpaqueTooLong,
   ERR_OPAQUE,
@@ -275,7 +276,7 @@ export function metaArith(session: TextSession, next: number): number {
     // memcached refuses an empty value before it compares the CAS.
     const outcome = store.valueOf(h).length === 0
       ? "non_numeric"
-      : store.arith(key, incr, f.delta, f.compareCas);
+      : store.arith(key, incr, f.delta, f.compareCas, null, 0, isHeld(session, store, h));
     switch (outcome) {
       case "ok":
         break;
