@@ -210,6 +210,11 @@ const cases: Record<string, Step[]> = {
     "set a 0 0 2\r\n10\r\nmg a k\r\nma a MD v\r\nme a\r\nmg a v\r\n" +
     "ms b 2 T1000\r\n10\r\nmd b I\r\nmg b\r\nma b c t\r\nmg b v\r\nme b\r\n",
   ],
+  "ma T is lost when the result outgrows the item": [
+    "ms n 1 c T100\r\n5\r\nma n D5 c t T500\r\nmg n t v\r\nma n c\r\nmg n t\r\nmg n k\r\n" +
+    "ma n T700 t\r\nmg n t\r\nmn\r\nma n T800 t\r\nmg n t\r\n" +
+    "ms m 1 F3\r\n5\r\nma m q T-1 D5\r\nms m 1 MP\r\n9\r\nmg m v f\r\n",
+  ],
   "mn releases what mg answers held": [
     "set a 0 0 2\r\n10\r\nmg a v\r\nmn\r\nma a MD\r\nme a\r\nmg a v s\r\n" +
     "set c 0 0 2\r\n10\r\nmg c k\r\nset c 0 0 2\r\n10\r\nma c MD v\r\nmg c v\r\n",

@@ -59,9 +59,13 @@ export function writeBase64(out: Output, data: Uint8Array): void {
 
 /** Remaining TTL as memcached prints it: -1 for none, else an unsigned 32-bit difference. */
 export function remainingTtl(store: Store, handle: number): string {
-  const exp = store.exptimeOf(handle);
-  if (exp === 0) return "-1";
-  return String((exp - store.clock.now) >>> 0);
+  return ttlText(store, store.exptimeOf(handle));
+}
+
+/** The same for an absolute expiry time (0 = never). */
+export function ttlText(store: Store, exptime: number): string {
+  if (exptime === 0) return "-1";
+  return String((exptime - store.clock.now) >>> 0);
 }
 
 /** A bigint CAS in decimal. */

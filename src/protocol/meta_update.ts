@@ -16,6 +16,7 @@ import {
   MAX_META_TOKENS,
   opaqueTooLong,
   remainingTtl,
+  ttlText,
   writeCas,
   writeKey,
   writeOpaque,
@@ -259,6 +260,10 @@ export function metaArith(session: TextSession, next: number): number {
   let created = false;
   let digits = "";
   const mark = out.length;
+  // When memcached writes the result as a new item (it outgrew the old one, or an mg answer holds
+  // that one), T and t act on the old item it keeps a hold of: t shows the new TTL, the item
+  // stored keeps its old one. -1 = no such detour.
+  let detourExptime = -1;
   if (h === -1) {
     if (!f.vivify) {
       if (incr) c.incr_misses++;
@@ -274,9 +279,12 @@ export function metaArith(session: TextSession, next: number): number {
     created = true;
   } else {
     // memcached refuses an empty value before it compares the CAS.
-    const outcome = store.valueOf(h).length === 0
+    const oldLength = store.valueOf(h).length;
+    const held = isHeld(session, store, h);
+    const oldExptime = store.exptimeOf(h);
+    const outcome = oldLength === 0
       ? "non_numeric"
-      : store.arith(key, incr, f.delta, f.compareCas, null, 0, isHeld(session, store, h));
+      : store.arith(key, incr, f.delta, f.compareCas, null, 0, held);
     switch (outcome) {
       case "ok":
         break;
@@ -293,6 +301,7 @@ export function metaArith(session: TextSession, next: number): number {
     }
     digits = store.lastNumber.toString();
     h = store.peek(key);
+    if (held || digits.length > oldLength) detourExptime = oldExptime;
   }
   if (f.value) {
     out.ascii("VA ");
@@ -308,10 +317,11 @@ export function metaArith(session: TextSession, next: number): number {
         break;
       case 116: // t
         out.ascii(" t");
-        out.ascii(remainingTtl(store, h));
+        out.ascii(detourExptime === -1 ? remainingTtl(store, h) : ttlText(store, detourExptime));
         break;
       case 84: // T
-        store.setExptime(h, f.ttl);
+        if (detourExptime === -1) store.setExptime(h, f.ttl);
+        else detourExptime = store.absoluteExptime(f.ttl);
         break;
       case 78: // N
         if (created) store.setExptime(h, f.vivifyTtl);
