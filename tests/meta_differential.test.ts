@@ -246,6 +246,7 @@ const cases: Record<string, Step[]> = {
   "me base64": ["ms YWI= 1 b\r\nx\r\nme YWI= b\r\nme ab\r\nme YWI=\r\nme YWI= bb\r\n"],
   "unknown m commands": ["mx\r\nm\r\nmgg a\r\nMG a\r\nmz a v\r\n"],
   "noreply word is not a meta flag": ["ms a 1 noreply\r\nx\r\nmg a noreply\r\n"],
+  "classic touch marks the item fetched": ["set a 0 0 1\r\nx\r\ntouch a 100\r\nmg a h\r\nme a\r\n"],
   "meta after classic commands": [
     "set a 5 0 3\r\nabc\r\nmg a v f c\r\n",
     (p) => `gets a\r\nms a 3 C${casIn(p)}\r\nxyz\r\nget a\r\nincr n 1\r\nma n N0\r\nincr n 1\r\n`,

@@ -222,6 +222,8 @@ export class CompactStore {
     }
     c.touch_hits++;
     this.exptime[h] = this.absoluteExptime(exptime);
+    // memcached's touch fetches the item with an LRU update, which marks it fetched.
+    this.bits[h] |= FETCHED;
     this.access(h, true);
     return h;
   }

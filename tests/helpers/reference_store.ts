@@ -179,6 +179,8 @@ export class ReferenceStore {
     c.touch_hits++;
     const item = this.slots[h]!;
     item.exptime = this.absoluteExptime(exptime);
+    // memcached's touch fetches the item with an LRU update, which marks it fetched.
+    item.bits |= FETCHED;
     this.access(h, true);
     return h;
   }
