@@ -20,10 +20,12 @@ Deno.test("parseU32 follows safe_strtoul: truncates to 32 bits, refuses negative
   assert.equal(u32("0x10"), null);
 });
 
-Deno.test("parseI32 follows safe_strtol: signed, refuses values above INT32_MAX", () => {
+Deno.test("parseI32 follows memcached 1.6.18: any 64-bit value, truncated to 32 bits", () => {
   assert.equal(i32("-1"), -1);
   assert.equal(i32("2147483647"), 2147483647);
-  assert.equal(i32("2147483648"), null);
+  assert.equal(i32("2147483648"), -2147483648);
+  assert.equal(i32("4294967296"), 0);
+  assert.equal(i32("9223372036854775808"), null);
   assert.equal(i32("-2147483648"), -2147483648);
   assert.equal(i32("abc"), null);
   assert.equal(i32("1.5"), null);

@@ -58,6 +58,9 @@ const cases: Record<string, string> = {
   "incr missing": "incr nokey 1\r\ndecr nokey 1\r\n",
   "touch": "touch a 10\r\nset a 0 0 1\r\nx\r\ntouch a 10\r\ntouch a abc\r\ntouch a 10 noreply\r\n",
   "gat gats": "set a 3 0 1\r\nx\r\ngat 100 a nokey\r\ngats 100 a\r\ngat abc a\r\ngat a\r\n",
+  "exptime wraps to 32 bits like 1.6.18":
+    "set a 0 0 1\r\nx\r\ngat 4294967296 a\r\ngat 2147483648 a\r\nset b 0 4294967296 1\r\nx\r\n" +
+    "get a b\r\ntouch b 2147483648\r\nget b\r\nflush_all 4294967296\r\n",
   "negative exptime": "set a 0 -1 1\r\nx\r\nget a\r\n",
   "absolute exptime in the past": "set a 0 2592001 1\r\nx\r\nget a\r\nset b 0 2592000 1\r\nx\r\n" +
     "get b\r\n",

@@ -4,7 +4,6 @@
  */
 
 const MAX_U64 = (1n << 64n) - 1n;
-const INT32_MAX = 2147483647;
 
 /** Parses sign and digits of buf[s..e); null when it is not a whole decimal number. */
 function scan(buf: Uint8Array, s: number, e: number): { negative: boolean; value: bigint } | null {
@@ -62,14 +61,14 @@ export function parseU32(buf: Uint8Array, s: number, e: number): number | null {
   return Number(r.value & 0xffffffffn);
 }
 
-/** safe_strtol into int32: values above INT32_MAX refused. */
+/** safe_strtol as memcached 1.6.18 uses it: any 64-bit value, then truncated to int32. */
 export function parseI32(buf: Uint8Array, s: number, e: number): number | null {
   const q = quickUint(buf, s, e);
   if (q !== -1) return q;
   const r = scan(buf, s, e);
   if (r === null) return null;
   const v = r.negative ? -r.value : r.value;
-  if (v > BigInt(INT32_MAX) || v < -(1n << 63n)) return null;
+  if (v >= 1n << 63n || v < -(1n << 63n)) return null;
   return Number(BigInt.asIntN(32, v));
 }
 
