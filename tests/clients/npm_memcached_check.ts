@@ -1,5 +1,7 @@
 /** Exercises the npm `memcached` client against the server on Deno.args[0]; prints OK. */
 import assert from "node:assert/strict";
+// Test-only client, loaded by specifier as the guide asks (not a dependency of the server).
+// deno-lint-ignore no-import-prefix
 import Memcached from "npm:memcached@2.2.2";
 
 const mc = new Memcached(`127.0.0.1:${Deno.args[0]}`, { retries: 0, timeout: 2000 });
