@@ -1,8 +1,8 @@
-/** libmemcached's protocol conformance suite, text mode, against the real server. */
+/** libmemcached's protocol conformance suite, text (-a) and binary (-b), against the real server. */
 import assert from "node:assert/strict";
 import { startOurs, which } from "./helpers/server.ts";
 
-Deno.test("memccapable -a passes every text protocol test", async () => {
+async function memccapable(mode: "-a" | "-b"): Promise<void> {
   const bin = which("memccapable");
   if (bin === null) {
     console.warn("\n!!! SKIPPED: memccapable missing (apt-get install libmemcached-tools) !!!\n");
@@ -11,7 +11,7 @@ Deno.test("memccapable -a passes every text protocol test", async () => {
   const server = await startOurs();
   try {
     const run = await new Deno.Command(bin, {
-      args: ["-h", "127.0.0.1", "-p", String(server.port), "-a"],
+      args: ["-h", "127.0.0.1", "-p", String(server.port), mode],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -25,4 +25,7 @@ Deno.test("memccapable -a passes every text protocol test", async () => {
   } finally {
     await server.stop();
   }
-});
+}
+
+Deno.test("memccapable -a passes every text protocol test", () => memccapable("-a"));
+Deno.test("memccapable -b passes every binary protocol test", () => memccapable("-b"));
