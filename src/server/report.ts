@@ -136,7 +136,10 @@ export function slabsStats(ctx: ServerContext): Stat[] {
       ["1:touch_hits", c.touch_hits],
     );
   }
-  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], ["total_malloced", store.mallocedBytes]);
+  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], [
+    "total_malloced",
+    store.mallocedBytes,
+  ]);
   return lines;
 }
 
