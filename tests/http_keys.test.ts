@@ -1,21 +1,8 @@
 /** The /keys routes over a real HTTP listener of the real server. */
 import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
+import { call, httpReady } from "./helpers/http.ts";
 import { startOurs } from "./helpers/server.ts";
-
-/** startOurs waits for the memcached port only; the HTTP listener opens a moment later. */
-async function httpReady(base: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${base}/health`);
-      await res.body?.cancel();
-      return base;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`no HTTP listener at ${base}`);
-}
 
 async function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
   const server = await startOurs(["--enable-debugtime", ...args]);
@@ -26,13 +13,6 @@ async function withServer(args: string[], body: (base: string, mc: RawClient) =>
     mc.close();
     await server.stop();
   }
-}
-
-async function call(method: string, url: string, init: RequestInit = {}) {
-  const res = await fetch(url, { method, ...init });
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const text = new TextDecoder().decode(bytes);
-  return { status: res.status, headers: res.headers, bytes, text };
 }
 
 function errorCode(text: string): string {

@@ -1,6 +1,7 @@
 /** /stats, /metrics, /health, /admin, /openapi.json and the bearer token, over a real listener. */
 import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
+import { call, httpReady } from "./helpers/http.ts";
 import { freePort, startOurs } from "./helpers/server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -9,26 +10,6 @@ import { createApp } from "../routes/app.ts";
 import { parseConfig } from "../src/config.ts";
 import { Clock } from "../src/clock.ts";
 import { Store } from "../src/store/store.ts";
-
-/** startOurs waits for the memcached port only; the HTTP listener opens a moment later. */
-async function httpReady(base: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${base}/health`);
-      await res.body?.cancel();
-      return base;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`no HTTP listener at ${base}`);
-}
-
-async function call(method: string, url: string, init: RequestInit = {}) {
-  const res = await fetch(url, { method, ...init });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text };
-}
 
 Deno.test("GET /stats and its sub-resources: memcached's names, numbers as JSON numbers", async () => {
   const server = await startOurs(["-m", "8", "-I", "2m"]);

@@ -4,21 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { latin1, RawClient } from "./helpers/client.ts";
+import { call, httpReady } from "./helpers/http.ts";
 import { startOurs } from "./helpers/server.ts";
-
-/** startOurs waits for the memcached port only; the HTTP listener opens a moment later. */
-async function httpReady(base: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${base}/health`);
-      await res.body?.cancel();
-      return base;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`no HTTP listener at ${base}`);
-}
 
 async function withBoth(body: (base: string, mc: RawClient) => Promise<void>) {
   const server = await startOurs();
@@ -29,12 +16,6 @@ async function withBoth(body: (base: string, mc: RawClient) => Promise<void>) {
     mc.close();
     await server.stop();
   }
-}
-
-async function call(method: string, url: string, init: RequestInit = {}) {
-  const res = await fetch(url, { method, ...init });
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  return { status: res.status, headers: res.headers, bytes, text: new TextDecoder().decode(bytes) };
 }
 
 Deno.test("HTTP PUT, memcached gets: same bytes, flags and CAS; UTF-8 keys are the same item", async () => {
