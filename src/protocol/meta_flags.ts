@@ -6,9 +6,32 @@
  */
 import { base64Decode } from "./base64.ts";
 import { parseI32, parseU32, parseU64 } from "./numbers.ts";
+import { MAX_KEY_LENGTH } from "../store/types.ts";
+import { MAX_META_TOKENS } from "./meta_output.ts";
 import type { TextSession } from "./text.ts";
 
 export const ERR_FORMAT = "CLIENT_ERROR bad command line format";
+
+/**
+ * The checks mg, md and ma share before their flags are read (memcached words the too-many-flags
+ * error differently per command). Returns false when it has answered.
+ */
+export function precheck(session: TextSession, tooManyFlags: string): boolean {
+  const out = session.out;
+  if (session.ntok < 2) {
+    out.line("ERROR");
+    return false;
+  }
+  if (session.tokenLength(1) > MAX_KEY_LENGTH) {
+    out.line(ERR_FORMAT);
+    return false;
+  }
+  if (session.ntok >= MAX_META_TOKENS) {
+    out.line(tooManyFlags);
+    return false;
+  }
+  return true;
+}
 const ERR_DUPLICATE = "CLIENT_ERROR duplicate flag";
 const ERR_INVALID = "CLIENT_ERROR invalid flag";
 const ERR_TOKEN = "CLIENT_ERROR bad token in command line format";

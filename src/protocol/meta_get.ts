@@ -4,14 +4,13 @@
  * they were sent, as memcached does, including the side effects of T and N along the way.
  */
 import { markFetched, type Store } from "../store/store.ts";
-import { FETCHED, MAX_KEY_LENGTH, STALE, WIN_SENT } from "../store/types.ts";
-import { ERR_FORMAT, parseMetaFlags } from "./meta_flags.ts";
+import { FETCHED, STALE, WIN_SENT } from "../store/types.ts";
+import { parseMetaFlags, precheck } from "./meta_flags.ts";
 import { hold } from "./meta_held.ts";
 import {
   ERR_OPAQUE,
   flagAt,
   KEY_BINARY,
-  MAX_META_TOKENS,
   opaqueTooLong,
   remainingTtl,
   writeCas,
@@ -23,19 +22,8 @@ import type { TextSession } from "./text.ts";
 const EMPTY = new Uint8Array(0);
 
 export function metaGet(session: TextSession, next: number): number {
+  if (!precheck(session, "CLIENT_ERROR options flags are too long")) return next;
   const out = session.out;
-  if (session.ntok < 2) {
-    out.line("ERROR");
-    return next;
-  }
-  if (session.tokenLength(1) > MAX_KEY_LENGTH) {
-    out.line(ERR_FORMAT);
-    return next;
-  }
-  if (session.ntok >= MAX_META_TOKENS) {
-    out.line("CLIENT_ERROR options flags are too long");
-    return next;
-  }
   const f = parseMetaFlags(session, 2);
   if (f.error !== null) {
     out.line(f.error);

@@ -5,7 +5,7 @@
  */
 import type { StoreMode } from "../store/types.ts";
 import { MAX_KEY_LENGTH } from "../store/types.ts";
-import { ERR_FORMAT, type MetaFlags, parseMetaFlags } from "./meta_flags.ts";
+import { ERR_FORMAT, type MetaFlags, parseMetaFlags, precheck } from "./meta_flags.ts";
 import { refuse } from "./meta_get.ts";
 import { isHeld } from "./meta_held.ts";
 import {
@@ -30,24 +30,6 @@ const ERR_FLAGS_TOO_LONG = "CLIENT_ERROR options flags too long";
 const ERR_BAD_FLAG = "CLIENT_ERROR invalid or duplicate flag";
 /** memcached refuses data lengths whose +2 would pass INT_MAX. */
 const MAX_DATA_LENGTH = 2147483647 - 2;
-
-/** The checks md and ma share before their flags are read; returns false when it answered. */
-function commonChecks(session: TextSession): boolean {
-  const out = session.out;
-  if (session.ntok < 2) {
-    out.line("ERROR");
-    return false;
-  }
-  if (session.tokenLength(1) > MAX_KEY_LENGTH) {
-    out.line(ERR_FORMAT);
-    return false;
-  }
-  if (session.ntok >= MAX_META_TOKENS) {
-    out.line(ERR_FLAGS_TOO_LONG);
-    return false;
-  }
-  return true;
-}
 
 /** Echoes the O and k flags (the only ones a status without an item carries). */
 function writeEchoes(session: TextSession, f: MetaFlags): void {
@@ -190,7 +172,7 @@ function refuseData(session: TextSession, error: string, vlen: number, next: num
 // ---- md -------------------------------------------------------------------------------------
 
 export function metaDelete(session: TextSession, next: number): number {
-  if (!commonChecks(session)) return next;
+  if (!precheck(session, ERR_FLAGS_TOO_LONG)) return next;
   const out = session.out;
   const f = parseMetaFlags(session, 2);
   if (f.error !== null) {
@@ -231,7 +213,7 @@ export function metaDelete(session: TextSession, next: number): number {
 // ---- ma -------------------------------------------------------------------------------------
 
 export function metaArith(session: TextSession, next: number): number {
-  if (!commonChecks(session)) return next;
+  if (!precheck(session, ERR_FLAGS_TOO_LONG)) return next;
   const out = session.out;
   const f = parseMetaFlags(session, 2);
   if (f.error !== null) {
