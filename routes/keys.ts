@@ -26,6 +26,9 @@ import {
   utf8OrNull,
 } from "./params.ts";
 
+/** Where the synchronous GET handler decodes its key: no allocation per read. */
+const keyScratch = new Uint8Array(1024);
+
 /** Largest `limit` of one page of `GET /keys`. */
 export const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
@@ -56,9 +59,9 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
   /** Largest value a key can hold under `-I`. */
   const maxValue = (key: Uint8Array) => store.options.itemSizeMax - store.itemSize(key.length, 0);
 
-  /** GET /keys/{key}, the hot path: one lookup, one copy of the value into the response. */
+  /** GET /keys/{key}, the hot path: one lookup, one copy of the value (made by Response). */
   const readValue = (url: string): Response => {
-    const key = keyFromUrl(url);
+    const key = keyFromUrl(url, keyScratch);
     if (key === null) return badKey();
     const h = store.get(key);
     if (h === -1) return missing();
@@ -77,9 +80,11 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
     };
     const exptime = store.exptimeOf(h);
     if (exptime !== 0) headers["x-memcached-ttl"] = String(exptime - store.clock.now);
-    const body = store.valueOf(h).slice();
+    // The view into the arena is safe: a Response copies a BufferSource body when it is built
+    // (Fetch, "extract a body"), before the item can change.
+    const response = new Response(store.valueOf(h), { headers });
     markFetched(store, h);
-    return new Response(body, { headers });
+    return response;
   };
 
   app.get("/keys/:key", (c) => readValue(c.req.raw.url));

@@ -29,9 +29,10 @@ export function rawPath(url: string): string {
 /**
  * The key of a `/keys/{key}...` URL as bytes, or null when it is not a valid memcached key
  * (empty, over 250 bytes, spaces or control characters). The segment is percent-decoded byte by
- * byte, so `caf%C3%A9` is the UTF-8 key `café` and `%FF` reaches a non-UTF-8 key.
+ * byte, so `caf%C3%A9` is the UTF-8 key `café` and `%FF` reaches a non-UTF-8 key. With `scratch`,
+ * an ASCII segment that fits is decoded into it: the key is then valid only until the next call.
  */
-export function keyFromUrl(url: string): Uint8Array | null {
+export function keyFromUrl(url: string, scratch?: Uint8Array): Uint8Array | null {
   const start = pathStart(url) + 6; // "/keys/"
   let end = start;
   while (end < url.length) {
@@ -39,7 +40,7 @@ export function keyFromUrl(url: string): Uint8Array | null {
     if (ch === 47 /* / */ || ch === 63 /* ? */ || ch === 35 /* # */) break;
     end++;
   }
-  const key = percentDecode(url.slice(start, end));
+  const key = percentDecode(url.slice(start, end), scratch);
   return isValidKey(key) ? key : null;
 }
 
@@ -53,7 +54,7 @@ function hexValue(ch: number): number {
 }
 
 /** Percent-decodes to bytes: `%XX` is one byte, anything else its UTF-8; a stray `%` stays. */
-export function percentDecode(raw: string): Uint8Array {
+export function percentDecode(raw: string, scratch?: Uint8Array): Uint8Array {
   let bytes: Uint8Array | null = null;
   for (let i = 0; i < raw.length; i++) {
     if (raw.charCodeAt(i) > 127) {
@@ -62,7 +63,10 @@ export function percentDecode(raw: string): Uint8Array {
     }
   }
   if (bytes === null) {
-    bytes = new Uint8Array(raw.length);
+    // A new Uint8Array costs a backing-store allocation (~0.3 us), a tenth of a cached read.
+    bytes = scratch !== undefined && raw.length <= scratch.length
+      ? scratch.subarray(0, raw.length)
+      : new Uint8Array(raw.length);
     for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
   }
   let n = 0;
@@ -146,7 +150,7 @@ export class Query {
 
   /** Every value of a repeated parameter, percent-decoded to bytes. */
   allBytes(name: string): Uint8Array[] {
-    return (this.values.get(name) ?? []).map(percentDecode);
+    return (this.values.get(name) ?? []).map((raw) => percentDecode(raw));
   }
 
   bytes(name: string): Uint8Array | undefined {

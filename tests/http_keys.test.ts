@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
 import { call, httpReady } from "./helpers/http.ts";
 import { startOurs } from "./helpers/server.ts";
+import { createApp } from "../routes/app.ts";
+import { Clock } from "../src/clock.ts";
+import { parseConfig } from "../src/config.ts";
+import { Store } from "../src/store/store.ts";
 
 async function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
   const server = await startOurs(["--enable-debugtime", ...args]);
@@ -332,4 +336,27 @@ Deno.test("413 for a value over the item size limit, by Content-Length or while 
     const stats = JSON.parse((await call("GET", `${base}/stats`)).text);
     assert.equal(stats.store_too_large, 3);
   });
+});
+
+Deno.test("a read's body is its own copy: the item's bytes changing before it is sent leave it whole", async () => {
+  const store = new Store(new Clock(), {
+    maxBytes: 1 << 20,
+    itemSizeMax: 1 << 20,
+    evict: true,
+    casEnabled: true,
+  });
+  const parsed = parseConfig([]);
+  assert.ok("config" in parsed);
+  const app = createApp({
+    store,
+    config: parsed.config,
+    connections: new Set(),
+    requestShutdown() {},
+  });
+  const key = new TextEncoder().encode("k");
+  store.store("set", key, new Uint8Array(100).fill(97), 0, 0, 0n);
+  const response = await app.fetch(new Request("http://127.0.0.1/keys/k"));
+  // What a later write into the same arena chunk does to the bytes the response was built from.
+  store.valueOf(store.peek(key)).fill(98);
+  assert.equal(await response.text(), "a".repeat(100));
 });

@@ -234,7 +234,7 @@ export class CompactStore {
   }
 
   /** The value bytes, a view into the arena. */
-  valueOf(handle: number): Uint8Array {
+  valueOf(handle: number): Uint8Array<ArrayBuffer> {
     const start = this.chunk[handle] * CHUNK_UNIT + this.keyLen[handle];
     return this.slabs.bytes.subarray(start, start + this.valueLen[handle]);
   }

@@ -13,7 +13,7 @@ const SMALL_LOOKUP_LIMIT = 4096;
 
 export class Slabs {
   /** The arena. Replaced (copied) only when a raised limit outgrows it. */
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   /** The arena as 32-bit words, for free-list links. */
   private words: Int32Array;
   readonly pageSize: number;
@@ -240,7 +240,7 @@ function pageBudget(limitBytes: number, pageSize: number): number {
  * Reserves `want` bytes of zeroed memory (at least `min`). The system commits it page by page as
  * it is written; when it refuses the whole reservation, start smaller and let the arena grow.
  */
-function reserve(want: number, min: number, pageSize: number): Uint8Array {
+function reserve(want: number, min: number, pageSize: number): Uint8Array<ArrayBuffer> {
   for (let size = want;; size = Math.max(min, Math.ceil(size / 2 / pageSize) * pageSize)) {
     try {
       return new Uint8Array(size);
