@@ -15,11 +15,14 @@ export async function rssBytes(pid: number): Promise<number> {
   return kb * 1024;
 }
 
-/** The bare Deno.serve baseline for the HTTP door, on a free port. */
-export async function startBareHttp(): Promise<{ port: number; stop(): Promise<void> }> {
+/** A bare Deno.serve baseline for the HTTP door (see bare_http.ts), on a free port. */
+export async function startBareHttp(
+  mode: "plain" | "contract-headers",
+): Promise<{ port: number; stop(): Promise<void> }> {
   const port = freePort();
+  const script = new URL("./bare_http.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", new URL("./bare_http.ts", import.meta.url).pathname, String(port)],
+    args: ["run", "--allow-net", script, String(port), mode],
     stdout: "null",
     stderr: "inherit",
     stdin: "null",
