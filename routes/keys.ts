@@ -56,8 +56,9 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
     fail(counters, 413, "too_large", "the value is larger than the item size limit (-I)");
   const noMemory = () =>
     fail(counters, 507, "out_of_memory", "out of memory storing the item (evictions are off)");
-  /** Largest value a key can hold under `-I`. */
-  const maxValue = (key: Uint8Array) => store.options.itemSizeMax - store.itemSize(key.length, 0);
+  /** Largest value a key with these client flags can hold under `-I`. */
+  const maxValue = (key: Uint8Array, flags: number) =>
+    store.options.itemSizeMax - store.itemSize(key.length, 0, flags);
 
   /** GET /keys/{key}, the hot path: one lookup, one copy of the value (made by Response). */
   const readValue = (url: string): Response => {
@@ -124,7 +125,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
         compareCas = tag;
       }
     }
-    const body = await readBody(req, maxValue(key));
+    const body = await readBody(req, maxValue(key, flags));
     if (body === null) {
       counters.store_too_large++;
       // As memcached does: a refused set drops the old value so no stale data survives.
@@ -173,7 +174,8 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       const key = keyFromUrl(req.url);
       if (key === null) return badKey();
       const compareCas = casPrecondition(req);
-      const body = await readBody(req, maxValue(key));
+      // The request carries no flags (memcached's append too is checked with its own, here 0).
+      const body = await readBody(req, maxValue(key, 0));
       if (body === null) {
         counters.store_too_large++;
         return tooLarge();

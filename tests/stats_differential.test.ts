@@ -59,6 +59,8 @@ const WORKLOAD = [
   "flush_all 0 noreply\r\n",
   "set after 0 0 5\r\nhello\r\n",
   "get after\r\n",
+  // Non-zero client flags take 4 bytes of the item in memcached's `bytes`.
+  "set flagged 9 0 2\r\nhi\r\n",
 ];
 
 async function countersAfterWorkload(port: number): Promise<Record<string, number>> {

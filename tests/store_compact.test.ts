@@ -47,7 +47,7 @@ function both(name: string, fn: (make: (o: StoreOptions) => AnyStore, clock: Clo
 
 both("evicts the least recently used item first, and a read protects an item", (make) => {
   const store = make(options(1000));
-  const size = store.itemSize(2, 100);
+  const size = store.itemSize(2, 100, 0);
   const fits = Math.floor(1000 / size);
   const value = new Uint8Array(100).fill(65);
   for (let i = 0; i < fits; i++) {
@@ -68,14 +68,25 @@ both("counts bytes as memcached's ITEM_ntotal and gives them back", (make) => {
   const store = make(options(1 << 20));
   assert.equal(store.store("set", bytes("a"), bytes("12345"), 0, 0), "stored");
   assert.equal(store.store("set", bytes("bb"), bytes("x"), 0, 0), "stored");
-  assert.equal(store.bytes, store.itemSize(1, 5) + store.itemSize(2, 1));
-  assert.equal(store.itemSize(1, 5), 48 + 1 + 1 + 5 + 2 + 8);
+  assert.equal(store.bytes, store.itemSize(1, 5, 0) + store.itemSize(2, 1, 0));
+  assert.equal(store.itemSize(1, 5, 0), 48 + 1 + 1 + 5 + 2 + 8);
   assert.equal(store.store("set", bytes("a"), new Uint8Array(3000), 0, 0), "stored");
-  assert.equal(store.bytes, store.itemSize(1, 3000) + store.itemSize(2, 1), "replace: new size");
+  assert.equal(
+    store.bytes,
+    store.itemSize(1, 3000, 0) + store.itemSize(2, 1, 0),
+    "replace: new size",
+  );
   assert.equal(store.store("append", bytes("bb"), bytes("yz"), 0, 0), "stored");
-  assert.equal(store.bytes, store.itemSize(1, 3000) + store.itemSize(2, 3));
+  assert.equal(store.bytes, store.itemSize(1, 3000, 0) + store.itemSize(2, 3, 0));
   assert.equal(store.delete(bytes("a")), "deleted");
-  assert.equal(store.bytes, store.itemSize(2, 3));
+  assert.equal(store.bytes, store.itemSize(2, 3, 0));
+  // Non-zero client flags take 4 bytes in memcached's item, and leave with it.
+  assert.equal(store.itemSize(2, 3, 7), store.itemSize(2, 3, 0) + 4);
+  assert.equal(store.store("set", bytes("f"), bytes("x"), 7, 0), "stored");
+  assert.equal(store.bytes, store.itemSize(2, 3, 0) + store.itemSize(1, 1, 7));
+  assert.equal(store.store("set", bytes("f"), bytes("x"), 0, 0), "stored");
+  assert.equal(store.bytes, store.itemSize(2, 3, 0) + store.itemSize(1, 1, 0), "flags now 0");
+  assert.equal(store.delete(bytes("f")), "deleted");
   assert.equal(store.currItems, 1);
   store.flush();
   assert.equal(store.bytes, 0);
@@ -103,11 +114,13 @@ both("keeps to -m: no more counted bytes than the limit, however much is stored"
 both("stores an item exactly at the size limit and refuses one byte more", (make) => {
   const store = make(options(8 << 20, { itemSizeMax: 1 << 20 }));
   const key = bytes("big");
-  const max = (1 << 20) - store.itemSize(3, 0);
+  const max = (1 << 20) - store.itemSize(3, 0, 0);
   const value = new Uint8Array(max);
   for (let i = 0; i < max; i++) value[i] = (i * 7) & 0xff;
-  assert.equal(store.tooLarge(3, max), false);
-  assert.equal(store.tooLarge(3, max + 1), true);
+  assert.equal(store.tooLarge(3, max, 0), false);
+  assert.equal(store.tooLarge(3, max + 1, 0), true);
+  assert.equal(store.tooLarge(3, max, 1), true, "non-zero flags take 4 of the bytes");
+  assert.equal(store.tooLarge(3, max - 4, 1), false);
   assert.equal(store.store("set", key, value, 0, 0), "stored");
   assert.equal(store.store("set", bytes("big2"), value, 0, 0), "too_large");
   assert.equal(store.store("append", key, bytes("x"), 0, 0), "too_large");

@@ -88,6 +88,12 @@ const cases: Record<string, string> = {
       "v".repeat(1048520)
     }\r\n` +
     "get nothing\r\n",
+  // Non-zero flags take 4 bytes of the item, so the largest value is 4 bytes smaller.
+  "item size boundary with flags":
+    `set a 7 0 1048514\r\n${"v".repeat(1048514)}\r\nset b 7 0 1048512\r\n${
+      "v".repeat(1048512)
+    }\r\n` +
+    "get nothing\r\n",
 };
 
 /** Rewrites CAS uniques ("VALUE k f n <cas>") so the two servers can be compared. */

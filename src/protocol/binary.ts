@@ -268,7 +268,9 @@ export class BinarySession implements Session {
     const mode = updateMode(opcode);
     const quiet = opcode === Op.SETQ || opcode === Op.ADDQ || opcode === Op.REPLACEQ ||
       opcode === Op.APPENDQ || opcode === Op.PREPENDQ;
-    if (store.tooLarge(key.length, valueLength)) {
+    const append = mode === "append" || mode === "prepend";
+    const flags = append ? 0 : readU32(b, p + HEADER_BYTES);
+    if (store.tooLarge(key.length, valueLength, flags)) {
       this.error(Status.E2BIG);
       // memcached drops the old value of a set that failed, so no stale data survives.
       if (mode === "set") store.discard(key);
@@ -281,9 +283,7 @@ export class BinarySession implements Session {
       return NEED_MORE;
     }
     const cas = readU64(b, p + H.CAS);
-    const append = mode === "append" || mode === "prepend";
     const effective: StoreMode = cas !== 0n && !append ? "cas" : mode;
-    const flags = append ? 0 : readU32(b, p + HEADER_BYTES);
     const exptime = append ? 0 : readU32(b, p + HEADER_BYTES + 4);
     const value = b.subarray(valueAt, valueAt + valueLength);
     const outcome = store.store(effective, key, value, flags, exptime, cas);
@@ -421,7 +421,7 @@ export class BinarySession implements Session {
       this.swallow = dataLength;
       return dataAt;
     }
-    if (this.store.tooLarge(mech.length, dataLength)) {
+    if (this.store.tooLarge(mech.length, dataLength, 0)) {
       this.error(Status.ENOMEM);
       this.swallow = dataLength;
       return dataAt;

@@ -59,9 +59,7 @@ function metaDebug(session: TextSession, next: number): number {
     const now = store.clock.now;
     const exp = store.exptimeOf(h);
     const bits = store.bitsOf(h);
-    // memcached keeps client flags in the item only when they are not 0: 4 more bytes.
-    const size = store.itemSize(key.length, store.valueOf(h).length) +
-      (store.flagsOf(h) !== 0 ? 4 : 0);
+    const size = store.itemSize(key.length, store.valueOf(h).length, store.flagsOf(h));
     out.ascii("ME ");
     if ((bits & KEY_BINARY) !== 0) writeBase64(out, key);
     else out.bytes(key);

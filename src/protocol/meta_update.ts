@@ -94,7 +94,7 @@ export function metaSet(session: TextSession, next: number, end: number): number
   if (opaqueError) return refuseData(session, ERR_OPAQUE, vlen, next);
   const store = session.store;
   const key = f.key;
-  if (store.tooLarge(key.length, vlen)) {
+  if (store.tooLarge(key.length, vlen, f.clientFlags)) {
     store.counters.store_too_large++;
     // memcached drops the old value whatever the mode, so no stale data survives.
     store.discard(key);

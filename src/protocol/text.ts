@@ -344,7 +344,7 @@ export class TextSession implements Session {
       return next;
     }
     const store = this.store;
-    if (store.tooLarge(this.tokenLength(1), vlen)) {
+    if (store.tooLarge(this.tokenLength(1), vlen, flags)) {
       store.counters.store_too_large++;
       this.reply("SERVER_ERROR object too large for cache", quiet);
       // memcached drops the old value of a set that failed, so no stale data survives.

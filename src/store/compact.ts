@@ -7,6 +7,7 @@ import {
   CAS_BYTES,
   type DeleteOutcome,
   FETCHED,
+  FLAGS_BYTES,
   ITEM_HEADER_BYTES,
   REALTIME_MAXDELTA,
   STALE,
@@ -82,7 +83,7 @@ export class CompactStore {
     this.slabs = new Slabs(options.maxBytes, options.itemSizeMax);
     const slots = Math.min(
       MAX_INITIAL_SLOTS,
-      Math.max(1024, Math.ceil(options.maxBytes / this.itemSize(1, 0))),
+      Math.max(1024, Math.ceil(options.maxBytes / this.itemSize(1, 0, 0))),
     );
     this.chunk = new Uint32Array(slots);
     this.keyLen = new Uint8Array(slots);
@@ -132,15 +133,18 @@ export class CompactStore {
     while (this.usedBytes > bytes && this.lruTail !== -1) this.evictTail();
   }
 
-  /** Bytes an item with these lengths occupies, as memcached's ITEM_ntotal counts them. */
-  itemSize(keyLength: number, valueLength: number): number {
-    return ITEM_HEADER_BYTES + keyLength + 1 + valueLength + 2 +
+  /**
+   * Bytes an item occupies as memcached's ITEM_ntotal counts them: client flags take 4 bytes
+   * in the item only when they are not 0.
+   */
+  itemSize(keyLength: number, valueLength: number, flags: number): number {
+    return ITEM_HEADER_BYTES + keyLength + 1 + valueLength + 2 + (flags !== 0 ? FLAGS_BYTES : 0) +
       (this.options.casEnabled ? CAS_BYTES : 0);
   }
 
-  /** True when an item of these lengths exceeds `-I`: the door must refuse it. */
-  tooLarge(keyLength: number, valueLength: number): boolean {
-    return this.itemSize(keyLength, valueLength) > this.options.itemSizeMax;
+  /** True when such an item exceeds `-I`: the door must refuse it. */
+  tooLarge(keyLength: number, valueLength: number, flags: number): boolean {
+    return this.itemSize(keyLength, valueLength, flags) > this.options.itemSizeMax;
   }
 
   /** Converts a memcached exptime (relative, absolute or negative) into absolute unix seconds. */
@@ -338,7 +342,7 @@ export class CompactStore {
         break;
       }
     }
-    if (this.tooLarge(key.length, data.length)) {
+    if (this.tooLarge(key.length, data.length, flags)) {
       c.store_too_large++;
       return "too_large";
     }
@@ -352,7 +356,7 @@ export class CompactStore {
 
   /** Replaces the item at `h` with a stale copy of the new value (see `store`'s invalidate). */
   private storeStale(h: number, key: Uint8Array, value: Uint8Array, flags: number): StoreOutcome {
-    if (this.tooLarge(key.length, value.length)) {
+    if (this.tooLarge(key.length, value.length, flags)) {
       this.counters.store_too_large++;
       return "too_large";
     }
@@ -593,8 +597,8 @@ export class CompactStore {
   ): number {
     const keyLength = key.length;
     const valueLength = value.length;
-    const size = this.itemSize(keyLength, valueLength);
-    const reused = old === -1 ? 0 : this.itemSize(keyLength, this.valueLen[old]);
+    const size = this.itemSize(keyLength, valueLength, flags);
+    const reused = old === -1 ? 0 : this.itemSize(keyLength, this.valueLen[old], this.flags[old]);
     while (this.usedBytes - reused + size > this.options.maxBytes) {
       if (!this.evictOne(old)) return -1;
     }
@@ -671,7 +675,7 @@ export class CompactStore {
       this.chain[p] = this.chain[h];
     }
     this.count--;
-    this.usedBytes -= this.itemSize(this.keyLen[h], this.valueLen[h]);
+    this.usedBytes -= this.itemSize(this.keyLen[h], this.valueLen[h], this.flags[h]);
     this.slabs.free(this.chunk[h]);
     this.keyLen[h] = 0;
     this.next[h] = this.freeSlot;

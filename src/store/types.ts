@@ -18,6 +18,8 @@ export const WIN_SENT = 4;
 /** memcached's per-item header (sizeof(item) on 64-bit) counted in `bytes`, as memcached does. */
 export const ITEM_HEADER_BYTES = 48;
 export const CAS_BYTES = 8;
+/** Client flags are kept in an item only when they are not 0. */
+export const FLAGS_BYTES = 4;
 export const MAX_KEY_LENGTH = 250;
 /** Relative exptimes go up to 30 days; larger values are absolute unix times. */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;

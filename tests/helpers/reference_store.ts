@@ -11,6 +11,7 @@ import {
   CAS_BYTES,
   type DeleteOutcome,
   FETCHED,
+  FLAGS_BYTES,
   ITEM_HEADER_BYTES,
   REALTIME_MAXDELTA,
   STALE,
@@ -89,15 +90,15 @@ export class ReferenceStore {
     while (this.usedBytes > bytes && this.lruTail !== -1) this.evictTail();
   }
 
-  /** Bytes an item with these lengths occupies, as memcached's ITEM_ntotal counts them. */
-  itemSize(keyLength: number, valueLength: number): number {
-    return ITEM_HEADER_BYTES + keyLength + 1 + valueLength + 2 +
+  /** Bytes an item occupies as memcached's ITEM_ntotal counts them (non-zero flags: 4 more). */
+  itemSize(keyLength: number, valueLength: number, flags: number): number {
+    return ITEM_HEADER_BYTES + keyLength + 1 + valueLength + 2 + (flags !== 0 ? FLAGS_BYTES : 0) +
       (this.options.casEnabled ? CAS_BYTES : 0);
   }
 
-  /** True when an item of these lengths exceeds `-I`: the door must refuse it. */
-  tooLarge(keyLength: number, valueLength: number): boolean {
-    return this.itemSize(keyLength, valueLength) > this.options.itemSizeMax;
+  /** True when such an item exceeds `-I`: the door must refuse it. */
+  tooLarge(keyLength: number, valueLength: number, flags: number): boolean {
+    return this.itemSize(keyLength, valueLength, flags) > this.options.itemSizeMax;
   }
 
   /** Converts a memcached exptime (relative, absolute or negative) into absolute unix seconds. */
@@ -291,7 +292,7 @@ export class ReferenceStore {
         flags = old.flags;
         break;
     }
-    if (this.tooLarge(key.length, data.length)) {
+    if (this.tooLarge(key.length, data.length, flags)) {
       c.store_too_large++;
       return "too_large";
     }
@@ -308,7 +309,7 @@ export class ReferenceStore {
   /** Replaces the item at `h` with a stale copy of the new value (see `store`'s invalidate). */
   private storeStale(h: number, key: Uint8Array, value: Uint8Array, flags: number): StoreOutcome {
     const old = this.slots[h]!;
-    if (this.tooLarge(key.length, value.length)) {
+    if (this.tooLarge(key.length, value.length, flags)) {
       this.counters.store_too_large++;
       return "too_large";
     }
@@ -511,7 +512,7 @@ export class ReferenceStore {
     newCas: bigint,
     old: number,
   ): boolean {
-    const size = this.itemSize(keyLength, value.length);
+    const size = this.itemSize(keyLength, value.length, flags);
     const reused = old === -1 ? 0 : this.slots[old]!.size;
     while (this.usedBytes - reused + size > this.options.maxBytes) {
       if (!this.options.evict || this.lruTail === -1 || this.lruTail === old) return false;
