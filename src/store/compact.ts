@@ -159,9 +159,12 @@ export class CompactStore {
 
   // ---- reads --------------------------------------------------------------------------------
 
-  /** Finds a live item without counting or bumping it. Reclaims it if it has expired. */
+  /**
+   * Finds a live item without counting, bumping or reclaiming anything: the doors' own look after
+   * a write, which memcached does not make.
+   */
   peek(key: Uint8Array): number {
-    return this.find(key, null);
+    return this.find(key, false);
   }
 
   /**
@@ -170,7 +173,7 @@ export class CompactStore {
    * No LRU bump; see `bump`.
    */
   lookup(key: Uint8Array): number {
-    return this.find(key, this.counters);
+    return this.find(key, true);
   }
 
   /** Records an access now and moves the item to the LRU head (mg's delayed bump). */
@@ -204,7 +207,7 @@ export class CompactStore {
   get(key: Uint8Array, bump = true): number {
     const c = this.counters;
     c.cmd_get++;
-    const h = this.find(key, c);
+    const h = this.find(key, true);
     if (h === -1) {
       c.get_misses++;
       return -1;
@@ -219,7 +222,7 @@ export class CompactStore {
     const c = this.counters;
     c.cmd_touch++;
     if (countAsGet) c.cmd_get++;
-    const h = this.find(key, c);
+    const h = this.find(key, true);
     if (h === -1) {
       c.touch_misses++;
       return -1;
@@ -299,7 +302,7 @@ export class CompactStore {
   ): StoreOutcome {
     const c = this.counters;
     c.cmd_set++;
-    const h = this.find(key, null);
+    const h = this.find(key, true);
     const hash = this.foundHash;
     if (mode === "cas") {
       if (h === -1) {
@@ -372,7 +375,7 @@ export class CompactStore {
   /** delete, with an optional CAS precondition (meta md C). */
   delete(key: Uint8Array, compareCas = 0n): DeleteOutcome {
     const c = this.counters;
-    const h = this.find(key, null);
+    const h = this.find(key, true);
     if (h === -1) {
       c.delete_misses++;
       return "not_found";
@@ -385,7 +388,7 @@ export class CompactStore {
 
   /** Removes an item without counting a delete (a failed set drops the stale value). */
   discard(key: Uint8Array): void {
-    const h = this.find(key, null);
+    const h = this.find(key, true);
     if (h !== -1) this.unlink(h);
   }
 
@@ -407,7 +410,7 @@ export class CompactStore {
     copy = false,
   ): ArithOutcome {
     const c = this.counters;
-    const h = this.find(key, null);
+    const h = this.find(key, true);
     const hash = this.foundHash;
     if (h === -1) {
       if (incr) c.incr_misses++;
@@ -514,8 +517,11 @@ export class CompactStore {
     return this.isExpired(h, now) || this.isFlushed(h, now);
   }
 
-  /** Index lookup that hides and reclaims dead items, counting why when `c` is given. */
-  private find(key: Uint8Array, c: Counters | null): number {
+  /**
+   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why, as
+   * memcached's do_item_get does for every command that looks a key up.
+   */
+  private find(key: Uint8Array, reclaim: boolean): number {
     const hash = hashKey(key);
     this.foundHash = hash;
     const n = key.length;
@@ -533,15 +539,17 @@ export class CompactStore {
     if (h === -1) return -1;
     const now = this.clock.now;
     if (this.isExpired(h, now)) {
-      if (c !== null) c.get_expired++;
-      if ((this.bits[h] & FETCHED) === 0) this.counters.expired_unfetched++;
-      this.counters.reclaimed++;
-      this.unlink(h);
+      if (reclaim) {
+        this.counters.get_expired++;
+        this.unlink(h);
+      }
       return -1;
     }
     if (this.isFlushed(h, now)) {
-      if (c !== null) c.get_flushed++;
-      this.unlink(h);
+      if (reclaim) {
+        this.counters.get_flushed++;
+        this.unlink(h);
+      }
       return -1;
     }
     return h;
@@ -655,6 +663,7 @@ export class CompactStore {
     const now = this.clock.now;
     if (this.isDead(h, now)) {
       this.counters.reclaimed++;
+      if ((this.bits[h] & FETCHED) === 0) this.counters.expired_unfetched++;
     } else {
       this.counters.evictions++;
       if ((this.bits[h] & FETCHED) === 0) this.counters.evicted_unfetched++;

@@ -113,9 +113,12 @@ export class ReferenceStore {
 
   // ---- reads --------------------------------------------------------------------------------
 
-  /** Finds a live item without counting or bumping it. Reclaims it if it has expired. */
+  /**
+   * Finds a live item without counting, bumping or reclaiming anything: the doors' own look after
+   * a write, which memcached does not make.
+   */
   peek(key: Uint8Array): number {
-    return this.find(keyString(key), null);
+    return this.find(keyString(key), false);
   }
 
   /**
@@ -124,7 +127,7 @@ export class ReferenceStore {
    * No LRU bump; see `bump`.
    */
   lookup(key: Uint8Array): number {
-    return this.find(keyString(key), this.counters);
+    return this.find(keyString(key), true);
   }
 
   /** Records an access now and moves the item to the LRU head (mg's delayed bump). */
@@ -159,7 +162,7 @@ export class ReferenceStore {
   get(key: Uint8Array, bump = true): number {
     const c = this.counters;
     c.cmd_get++;
-    const h = this.find(keyString(key), c);
+    const h = this.find(keyString(key), true);
     if (h === -1) {
       c.get_misses++;
       return -1;
@@ -174,7 +177,7 @@ export class ReferenceStore {
     const c = this.counters;
     c.cmd_touch++;
     if (countAsGet) c.cmd_get++;
-    const h = this.find(keyString(key), c);
+    const h = this.find(keyString(key), true);
     if (h === -1) {
       c.touch_misses++;
       return -1;
@@ -253,7 +256,7 @@ export class ReferenceStore {
     const c = this.counters;
     c.cmd_set++;
     const k = keyString(key);
-    const h = this.find(k, null);
+    const h = this.find(k, true);
     const old = h === -1 ? null : this.slots[h]!;
     if (mode === "cas") {
       if (old === null) {
@@ -325,7 +328,7 @@ export class ReferenceStore {
   /** delete, with an optional CAS precondition (meta md C). */
   delete(key: Uint8Array, compareCas = 0n): DeleteOutcome {
     const c = this.counters;
-    const h = this.find(keyString(key), null);
+    const h = this.find(keyString(key), true);
     if (h === -1) {
       c.delete_misses++;
       return "not_found";
@@ -338,7 +341,7 @@ export class ReferenceStore {
 
   /** Removes an item without counting a delete (a failed set drops the stale value). */
   discard(key: Uint8Array): void {
-    const h = this.find(keyString(key), null);
+    const h = this.find(keyString(key), true);
     if (h !== -1) this.unlink(h);
   }
 
@@ -361,7 +364,7 @@ export class ReferenceStore {
   ): ArithOutcome {
     const c = this.counters;
     const k = keyString(key);
-    const h = this.find(k, null);
+    const h = this.find(k, true);
     if (h === -1) {
       if (incr) c.incr_misses++;
       else c.decr_misses++;
@@ -466,22 +469,27 @@ export class ReferenceStore {
     return this.isExpired(item, now) || this.isFlushed(item, now);
   }
 
-  /** Index lookup that hides and reclaims dead items, counting why when `c` is given. */
-  private find(key: string, c: Counters | null): number {
+  /**
+   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why, as
+   * memcached's do_item_get does for every command that looks a key up.
+   */
+  private find(key: string, reclaim: boolean): number {
     const h = this.index.get(key);
     if (h === undefined) return -1;
     const item = this.slots[h]!;
     const now = this.clock.now;
     if (this.isExpired(item, now)) {
-      if (c !== null) c.get_expired++;
-      if ((item.bits & FETCHED) === 0) this.counters.expired_unfetched++;
-      this.counters.reclaimed++;
-      this.unlink(h);
+      if (reclaim) {
+        this.counters.get_expired++;
+        this.unlink(h);
+      }
       return -1;
     }
     if (this.isFlushed(item, now)) {
-      if (c !== null) c.get_flushed++;
-      this.unlink(h);
+      if (reclaim) {
+        this.counters.get_flushed++;
+        this.unlink(h);
+      }
       return -1;
     }
     return h;
@@ -554,6 +562,7 @@ export class ReferenceStore {
     const now = this.clock.now;
     if (this.isDead(item, now)) {
       this.counters.reclaimed++;
+      if ((item.bits & FETCHED) === 0) this.counters.expired_unfetched++;
     } else {
       this.counters.evictions++;
       if ((item.bits & FETCHED) === 0) this.counters.evicted_unfetched++;
