@@ -135,6 +135,30 @@ const PLAIN: [string, string, Kind, string][] = [
     "Total items examined by LRU Crawler.",
   ],
   [
+    "memcached_lru_crawler_starts_total",
+    "lru_crawler_starts",
+    "counter",
+    "Times an LRU crawler was started.",
+  ],
+  [
+    "memcached_direct_reclaims_total",
+    "direct_reclaims",
+    "counter",
+    "Times worker threads had to directly reclaim or evict items.",
+  ],
+  [
+    "memcached_connections_yielded_total",
+    "conn_yields",
+    "counter",
+    "Total number of connections yielded running due to hitting the memcached's -R limit.",
+  ],
+  [
+    "memcached_connections_listener_disabled_total",
+    "listen_disabled_num",
+    "counter",
+    "Number of times that memcached has hit its connections limit and disabled its listener.",
+  ],
+  [
     "memcached_accepting_connections",
     "accepting_conns",
     "gauge",

@@ -41,6 +41,8 @@ export class Counters {
   reclaimed = 0;
   crawler_reclaimed = 0;
   crawler_items_checked = 0;
+  lru_crawler_starts = 0;
+  direct_reclaims = 0;
   http_requests = 0;
   http_errors = 0;
 

@@ -57,6 +57,7 @@ both("evicts the least recently used item first, and a read protects an item", (
   assert.notEqual(store.get(bytes("k0")), -1, "k0 read: now the most recent");
   assert.equal(store.store("set", bytes("kn"), value, 0, 0), "stored");
   assert.equal(store.counters.evictions, 1);
+  assert.equal(store.counters.direct_reclaims, 1, "the storing call evicted it itself");
   assert.equal(store.counters.evicted_unfetched, 1, "k1 was never read");
   assert.equal(valueOfKey(store, "k1"), null, "k1 was the least recently used");
   assert.notEqual(valueOfKey(store, "k0"), null);
@@ -205,6 +206,7 @@ both("the sweeper reclaims expired items from the LRU tail", (make, clock) => {
   for (let i = 0; i < 50; i++) store.store("set", bytes(`e${i}`), bytes("x"), 0, i < 30 ? 5 : 0);
   clock.advance(6);
   assert.equal(store.sweep(1000), 30);
+  assert.equal(store.counters.lru_crawler_starts, 1);
   assert.equal(store.currItems, 20);
   assert.equal(store.counters.crawler_reclaimed, 30);
   assert.equal(store.counters.expired_unfetched, 30);

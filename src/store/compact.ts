@@ -116,6 +116,14 @@ export class CompactStore {
   get mallocedBytes(): number {
     return this.slabs.pagesBytes;
   }
+  /** Buckets of the hash table (memcached's 2^hash_power_level). */
+  get hashBuckets(): number {
+    return this.buckets.length;
+  }
+  /** Arena pages carved but assigned to no size class (memcached's slab_global_page_pool). */
+  get freePages(): number {
+    return this.slabs.unassignedPages;
+  }
 
   /** CAS of the item written by the last successful store/arith/touch call. */
   get lastCas(): bigint {
@@ -479,6 +487,7 @@ export class CompactStore {
   sweep(budget: number): number {
     const now = this.clock.now;
     let reclaimed = 0;
+    if (this.sweepCursor === -1) this.counters.lru_crawler_starts++;
     let h = this.sweepCursor === -1 ? this.lruTail : this.sweepCursor;
     for (let i = 0; i < budget && h !== -1; i++) {
       if (this.keyLen[h] === 0) {
@@ -661,6 +670,7 @@ export class CompactStore {
   private evictTail(): void {
     const h = this.lruTail;
     const now = this.clock.now;
+    this.counters.direct_reclaims++;
     if (this.isDead(h, now)) {
       this.counters.reclaimed++;
       if ((this.bits[h] & FETCHED) === 0) this.counters.expired_unfetched++;

@@ -84,6 +84,11 @@ export class Slabs {
     this.words = new Int32Array(this.bytes.buffer);
   }
 
+  /** Pages carved from the arena but assigned to no class, ready for any. */
+  get unassignedPages(): number {
+    return this.freePageCount;
+  }
+
   /** Bytes of pages in use (each holds chunks of one class). */
   get pagesBytes(): number {
     return (this.pagesCarved - this.freePageCount) * this.pageSize;

@@ -431,6 +431,7 @@ export class ReferenceStore {
   sweep(budget: number): number {
     const now = this.clock.now;
     let reclaimed = 0;
+    if (this.sweepCursor === -1) this.counters.lru_crawler_starts++;
     let h = this.sweepCursor === -1 ? this.lruTail : this.sweepCursor;
     for (let i = 0; i < budget && h !== -1; i++) {
       const item = this.slots[h];
@@ -560,6 +561,7 @@ export class ReferenceStore {
     const h = this.lruTail;
     const item = this.slots[h]!;
     const now = this.clock.now;
+    this.counters.direct_reclaims++;
     if (this.isDead(item, now)) {
       this.counters.reclaimed++;
       if ((item.bits & FETCHED) === 0) this.counters.expired_unfetched++;
