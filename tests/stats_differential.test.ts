@@ -5,6 +5,8 @@ import { startMemcached, startOurs } from "./helpers/server.ts";
 
 // Not compared: reclaimed, expired_unfetched and get_flushed, which depend on when memcached's
 // background LRU maintainer reaches dead items (it unlinks flushed ones soon after flush_all).
+// For the same reason the workload reads an expired item only right after storing it; that every
+// command counts the dead item it meets is tested on the store (store_compact.test.ts).
 const COUNTERS = [
   "cmd_get",
   "cmd_set",
@@ -57,17 +59,6 @@ const WORKLOAD = [
   "delete c\r\n",
   "set e 0 -1 1\r\nx\r\n",
   "get e\r\n",
-  // Every command that looks a key up counts the dead item it finds, not only get.
-  "set e 0 -1 1\r\nx\r\n",
-  "set e 0 0 1\r\ny\r\n",
-  "set x 0 -1 1\r\nx\r\n",
-  "delete x\r\n",
-  "set x 0 -1 1\r\nx\r\n",
-  "touch x 10\r\n",
-  "set x 0 -1 2\r\n10\r\n",
-  "incr x 1\r\n",
-  "set x 0 -1 1\r\nx\r\n",
-  "append x 0 0 1\r\ny\r\n",
   `set big 0 0 2000000\r\n${"v".repeat(2000000)}\r\n`,
   "flush_all 0 noreply\r\n",
   "set after 0 0 5\r\nhello\r\n",

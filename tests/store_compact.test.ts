@@ -201,6 +201,32 @@ both("expired and flushed items are never returned and their space comes back", 
   assert.equal(store.currItems, 1);
 });
 
+both("every command that meets an expired or flushed item counts it, as memcached does", (
+  make,
+  clock,
+) => {
+  const store = make(options(1 << 20));
+  const dead = () => store.store("set", bytes("x"), bytes("1"), 0, -1);
+  dead();
+  assert.equal(store.store("set", bytes("x"), bytes("2"), 0, 0), "stored");
+  dead();
+  assert.equal(store.delete(bytes("x")), "not_found");
+  dead();
+  assert.equal(store.touch(bytes("x"), 10), -1);
+  dead();
+  assert.equal(store.arith(bytes("x"), true, 1n), "not_found");
+  dead();
+  assert.equal(store.store("append", bytes("x"), bytes("y"), 0, 0), "not_stored");
+  assert.equal(store.counters.get_expired, 5);
+  assert.equal(store.peek(bytes("x")), -1);
+  store.store("set", bytes("f"), bytes("1"), 0, 0);
+  store.flush(5); // a delayed flush leaves the items in place until they are met
+  clock.advance(5);
+  assert.equal(store.store("add", bytes("f"), bytes("2"), 0, 0), "stored");
+  assert.equal(store.counters.get_flushed, 1);
+  assert.equal(store.counters.reclaimed, 0, "memcached counts reclaimed only from its LRU tail");
+});
+
 both("the sweeper reclaims expired items from the LRU tail", (make, clock) => {
   const store = make(options(1 << 20));
   for (let i = 0; i < 50; i++) store.store("set", bytes(`e${i}`), bytes("x"), 0, i < 30 ? 5 : 0);
