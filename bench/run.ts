@@ -56,21 +56,13 @@ function row(
   ours: (number | null)[],
   reference: (number | null)[],
 ): Row {
-  const o = median(present(ours));
-  const r = median(present(reference));
-  // Rounds that ran side by side give a paired ratio; a single measurement each, a plain one.
-  const ratio = ours.length > 1
-    ? pairedRatio(ours, reference)
-    : o !== null && r !== null && r > 0
-    ? o / r
-    : null;
   return {
     name,
     unit,
-    ours: o,
-    reference: r,
+    ours: median(present(ours)),
+    reference: median(present(reference)),
     referenceName,
-    ratio,
+    ratio: pairedRatio(ours, reference),
     target,
     rounds: { ours: present(ours), reference: present(reference) },
   };
@@ -130,7 +122,10 @@ function present(xs: (number | null)[]): number[] {
   return xs.filter((x): x is number => x !== null);
 }
 
-/** The median of per-round ratios: steadier than a ratio of medians when the machine drifts. */
+/**
+ * The median of per-round ratios (ours / reference): steadier than a ratio of medians when the
+ * machine drifts. One measurement each is a single round.
+ */
 function pairedRatio(ours: (number | null)[], reference: (number | null)[]): number | null {
   const ratios: number[] = [];
   for (let i = 0; i < ours.length; i++) {
