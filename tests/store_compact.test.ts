@@ -227,6 +227,14 @@ both("every command that meets an expired or flushed item counts it, as memcache
   assert.equal(store.counters.reclaimed, 0, "memcached counts reclaimed only from its LRU tail");
 });
 
+both("incr/decr refuse an empty value as non-numeric before they compare the CAS", (make) => {
+  const store = make(options(1 << 20));
+  store.store("set", bytes("e"), bytes(""), 0, 0);
+  store.store("set", bytes("t"), bytes("text"), 0, 0);
+  assert.equal(store.arith(bytes("e"), true, 1n, 12345n), "non_numeric");
+  assert.equal(store.arith(bytes("t"), true, 1n, 12345n), "exists", "a non-empty value: CAS first");
+});
+
 both("the sweeper reclaims expired items from the LRU tail", (make, clock) => {
   const store = make(options(1 << 20));
   for (let i = 0; i < 50; i++) store.store("set", bytes(`e${i}`), bytes("x"), 0, i < 30 ? 5 : 0);

@@ -6,23 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
+import { generator } from "./helpers/random.ts";
 import { startMemcached, startOurs } from "./helpers/server.ts";
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const COMMANDS_PER_SEED = 400;
 const KEYS = ["a", "b", "c", "n", "long_key_" + "x".repeat(200), "k".repeat(251)];
-
-/** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
-function generator(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
-}
 
 /** A command with `<cas:key>` where the CAS a server last showed for that key goes. */
 function randomCommand(pick: (n: number) => number): string {

@@ -431,6 +431,8 @@ export class CompactStore {
       this.lastNumber = initial;
       return "ok";
     }
+    // memcached refuses an empty value as non-numeric before it compares the CAS.
+    if (this.valueLen[h] === 0) return "non_numeric";
     if (compareCas !== 0n && this.casOf(h) !== compareCas) return "exists";
     const v = this.valueOf(h);
     const current = parseDecimal(v);

@@ -377,6 +377,7 @@ export class ReferenceStore {
       return "ok";
     }
     const item = this.slots[h]!;
+    if (item.value.length === 0) return "non_numeric";
     if (compareCas !== 0n && item.cas !== compareCas) return "exists";
     const current = parseDecimal(item.value);
     if (current === null) return "non_numeric";
