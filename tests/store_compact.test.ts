@@ -3,6 +3,7 @@
  * rules: every behavioural test runs on both the compact store and the simple reference store, and
  * a seeded random run compares the two call by call.
  */
+import { generator } from "./helpers/random.ts";
 import assert from "node:assert/strict";
 import { Clock } from "../src/clock.ts";
 import { CompactStore } from "../src/store/compact.ts";
@@ -312,23 +313,12 @@ Deno.test("compact: the hash table grows and every key stays reachable", () => {
 
 // ---- side by side -----------------------------------------------------------------------------
 
-/** A small seeded generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("compact and reference stores answer 20,000 random calls alike", () => {
   const clock = new Clock();
   const o = options(15_000);
   const a = new CompactStore(clock, o);
   const b = new ReferenceStore(clock, o);
-  const rnd = random(6);
-  const pick = (n: number) => Math.floor(rnd() * n);
+  const pick = generator(6);
   const modes = ["set", "add", "replace", "append", "prepend", "cas"] as const;
   for (let step = 0; step < 20_000; step++) {
     const key = bytes(`k${pick(120)}`);
