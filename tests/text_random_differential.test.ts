@@ -36,8 +36,9 @@ function randomCommand(pick: (n: number) => number): string {
     return `${verb} ${key()} ${flags()} ${exptime()} ${v.length}${extra}${noreply()}\r\n${v}\r\n`;
   };
   const keys = () => Array.from({ length: 1 + pick(3) }, key).join(" ");
-  const metaFlags = () =>
-    ["v", "f", "c", "s", "k", "q", "O123", "T0", "E", "b"].filter(() => pick(3) === 0).join(" ");
+  // Meta flags that do not read the clock (no t, h, l, R): a random few of them.
+  const some = (all: string[]) => all.filter(() => pick(3) === 0).join(" ");
+  const casOf = (k: string) => (pick(2) === 0 ? `C<cas:${k}>` : `C${pick(50)}`);
   switch (pick(16)) {
     case 0:
     case 1:
@@ -70,11 +71,13 @@ function randomCommand(pick: (n: number) => number): string {
     case 12:
       return `${pick(2) === 0 ? "gat" : "gats"} ${exptime()} ${keys()}\r\n`;
     case 13:
-      return `mg ${key()} ${metaFlags()}\r\n`;
+      return `mg ${key()} ${some(["v", "f", "c", "s", "k", "q", "O123", "T0", "N30", "E"])}\r\n`;
     case 14: {
+      const k = key();
       const v = value();
-      const mode = ["", " MS", " ME", " MA", " MP", " MR", " MX"][pick(7)];
-      return `ms ${key()} ${v.length} F${flags()}${mode} ${metaFlags()}\r\n${v}\r\n`;
+      const mode = ["", "MS", "ME", "MA", "MP", "MR", "MX"][pick(7)];
+      const extra = some(["c", "k", "q", "O9", "I", "T0", casOf(k)]);
+      return `ms ${k} ${v.length} F${flags()} ${mode} ${extra}\r\n${v}\r\n`;
     }
     default:
       return [
@@ -83,8 +86,11 @@ function randomCommand(pick: (n: number) => number): string {
         "incr n\r\n",
         "set a 0 0\r\n",
         "bogus\r\n",
-        `md ${key()} q\r\n`,
-        `ma ${key()} ${["", "MD", "D5", "N0 J7", "MI D18446744073709551615"][pick(5)]} v\r\n`,
+        ((k) => `md ${k} ${some(["q", "I", "k", "O5", casOf(k)])}\r\n`)(key()),
+        ((k) =>
+          `ma ${k} ${
+            some(["MD", "MI", "D5", "D18446744073709551615", "N0", "J7", "v", "c", "q", casOf(k)])
+          }\r\n`)(key()),
       ][pick(7)];
   }
 }
@@ -95,8 +101,12 @@ class CasBook {
   fill(command: string): string {
     return command.replace(/<cas:([^>]+)>/, (_, k) => this.last.get(k) ?? "1");
   }
-  note(answer: string): void {
+  /** `gets` names the key in its VALUE lines; a meta answer's `c` flag is the command's key's. */
+  note(command: string, answer: string): void {
     for (const m of answer.matchAll(/^VALUE (\S+) \d+ \d+ (\d+)\r$/gm)) this.last.set(m[1], m[2]);
+    const meta = /^m[gsda] (\S+)/.exec(command);
+    const cas = /^(?:VA|HD|NS|EX|NF)\b.* c(\d+)/m.exec(answer);
+    if (meta !== null && cas !== null) this.last.set(meta[1], cas[1]);
   }
 }
 
@@ -107,7 +117,7 @@ async function converse(port: number, commands: string[]): Promise<string[]> {
   try {
     for (const command of commands) {
       const answer = await c.call(book.fill(command) + "mn\r\n", "MN\r\n");
-      book.note(answer);
+      book.note(command, answer);
       answers.push(answer);
     }
   } finally {
