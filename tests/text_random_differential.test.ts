@@ -149,3 +149,47 @@ Deno.test("random text conversations get memcached's answers, byte for byte", as
     }
   }
 });
+
+/** Sends the commands as one stream cut at random places, then reads to the closing `MN`. */
+async function pipeline(port: number, stream: Uint8Array, cuts: number[]): Promise<string> {
+  const c = await RawClient.connect(port);
+  try {
+    let at = 0;
+    for (const cut of [...cuts, stream.length]) {
+      await c.send(stream.subarray(at, cut));
+      at = cut;
+      // Let the server read what came so far, so its reads end where the cuts are.
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return await c.readUntil((t) => t.endsWith("MN\r\n"), 10000);
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test("the same random commands pipelined, cut at random places, get the same bytes", async () => {
+  for (const seed of SEEDS.slice(0, 3)) {
+    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
+    if (real === null) return;
+    const ours = await startOurs();
+    try {
+      const pick = generator(seed);
+      // Without a key over 250 bytes: a multi-get that fails on one drops the answers memcached
+      // has not written yet, which depends on how it batched them.
+      const commands = Array.from({ length: COMMANDS_PER_SEED }, () => randomCommand(pick))
+        .filter((c) => !c.includes("k".repeat(251)));
+      const stream = new TextEncoder().encode(
+        commands.map((c) => new CasBook().fill(c)).join("") + "mn\r\n",
+      );
+      const cuts: number[] = [];
+      for (let at = pick(200); at < stream.length; at += 1 + pick(600)) cuts.push(at);
+      const expected = await pipeline(real.port, stream, cuts);
+      const actual = await pipeline(ours.port, stream, cuts);
+      assert.ok(expected.endsWith("MN\r\n"), "memcached answered the whole stream");
+      assert.equal(actual, expected, `seed ${seed}`);
+    } finally {
+      await real.stop();
+      await ours.stop();
+    }
+  }
+});
