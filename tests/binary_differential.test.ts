@@ -167,6 +167,34 @@ const cases: Record<string, Case> = {
       get(0x00, "m"),
     );
   },
+  // memcached holds an item a get answered until it writes the answers out; a decr that meets a
+  // held item writes a new one of exact length instead of padding in place.
+  "decr after a get in the same batch: a new item": async (c) => {
+    await c.say(set("h", "100"));
+    await c.say(get(0x00, "h"), arith(0x06, "h", 95n, 0n, 0), get(0x00, "h"));
+  },
+  "a second -R stretch is 20 requests": async (c) => {
+    await c.say(set("h", "100"));
+    const misses = (n: number) => Array.from({ length: n }, () => get(0x09, "missing"));
+    // Requests 1-21 are the first stretch; the get is the 22nd.
+    await c.say(...misses(21), get(0x00, "h"), ...misses(18), arith(0x06, "h", 5n, 0n, 0));
+    await c.say(...misses(21), get(0x00, "h"), ...misses(19), arith(0x06, "h", 5n, 0n, 0));
+    await c.say(get(0x00, "h"));
+  },
+  "decr after a get and an error in the same batch: in place (an error writes out)": async (c) => {
+    await c.say(set("h", "100"));
+    await c.say(get(0x00, "h"), get(0x00, "missing"), arith(0x06, "h", 95n, 0n, 0), get(0x00, "h"));
+  },
+  "decr 21 requests after a get in the same batch: in place (-R writes out)": async (c) => {
+    await c.say(set("h", "100"));
+    const others = Array.from({ length: 20 }, () => get(0x09, "missing"));
+    await c.say(get(0x00, "h"), ...others, arith(0x06, "h", 95n, 0n, 0), get(0x00, "h"));
+  },
+  "decr 20 requests after a get in the same batch: a new item": async (c) => {
+    await c.say(set("h", "100"));
+    const others = Array.from({ length: 19 }, () => get(0x09, "missing"));
+    await c.say(get(0x00, "h"), ...others, arith(0x06, "h", 95n, 0n, 0), get(0x00, "h"));
+  },
   "incr wraps, decr shrinks in place": async (c) => {
     await c.say(
       set("w", "18446744073709551615"),

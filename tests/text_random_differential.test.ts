@@ -176,8 +176,10 @@ Deno.test("the same random commands pipelined, cut at random places, get the sam
       const pick = generator(seed);
       // Without a key over 250 bytes: a multi-get that fails on one drops the answers memcached
       // has not written yet, which depends on how it batched them.
+      // Nor incr/decr/ma: whether one meets an item an earlier mg answer still holds depends on
+      // where memcached's reads happened to end.
       const commands = Array.from({ length: COMMANDS_PER_SEED }, () => randomCommand(pick))
-        .filter((c) => !c.includes("k".repeat(251)));
+        .filter((c) => !c.includes("k".repeat(251)) && !/^(incr|decr|ma) /.test(c));
       const stream = new TextEncoder().encode(
         commands.map((c) => new CasBook().fill(c)).join("") + "mn\r\n",
       );

@@ -30,6 +30,7 @@ import {
   writeHeader,
 } from "./binary_wire.ts";
 import { checkPlain, isPlain, MAX_MECH_LENGTH, MECHANISMS } from "./binary_sasl.ts";
+import { hold, isHeld, release, REQS_PER_EVENT } from "./held.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
 
@@ -62,6 +63,7 @@ export class BinarySession implements Session {
     this.out = out;
     this.need = 0;
     let pos = start;
+    let requests = -1; // the first request of a read is not counted (see REQS_PER_EVENT)
     while (pos < end && !this.closing) {
       if (this.swallow > 0) {
         const n = Math.min(this.swallow, end - pos);
@@ -86,6 +88,11 @@ export class BinarySession implements Session {
       const next = this.request(pos, end);
       if (next === NEED_MORE) return pos;
       pos = next;
+      // memcached writes out what it has (letting go of held items) after this many requests.
+      if (++requests === REQS_PER_EVENT) {
+        requests = 0;
+        release();
+      }
     }
     return pos;
   }
@@ -168,6 +175,7 @@ export class BinarySession implements Session {
       case Op.NOOP:
         if (!bare) break;
         this.ok(0, 0, 0);
+        release(); // a noop makes memcached write out everything so far
         return after;
       case Op.VERSION:
         if (!bare) break;
@@ -209,6 +217,9 @@ export class BinarySession implements Session {
   private error(status: number, message = statusMessage(status)): void {
     writeHeader(this.out, this.buf, this.at, status, 0, 0, message.length, 0n);
     this.out.ascii(message);
+    // memcached writes out at once after an error (unless it swallows a body first; then a
+    // little later): the items earlier answers held are let go.
+    release();
   }
 
   /** An error after which memcached closes the connection. */
@@ -252,6 +263,7 @@ export class BinarySession implements Session {
     if (withKey) this.out.bytes(key);
     if (value !== null) this.out.bytes(value);
     markFetched(store, h);
+    hold(this, store, h);
   }
 
   /** set/add/replace (8 bytes of extras) and append/prepend (none), quiet or not. */
@@ -345,6 +357,7 @@ export class BinarySession implements Session {
       readU64(b, this.at + H.CAS),
       create ? readU64(b, e + 8) : null,
       create ? exptime : 0,
+      isHeld(this, store, store.peek(key)),
     );
     if (creating) {
       if (incr) store.counters.incr_misses--;

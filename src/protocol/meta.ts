@@ -6,7 +6,7 @@ import { FETCHED, MAX_KEY_LENGTH } from "../store/types.ts";
 import { base64Decode } from "./base64.ts";
 import { ERR_FORMAT } from "./meta_flags.ts";
 import { metaGet } from "./meta_get.ts";
-import { release } from "./meta_held.ts";
+import { release } from "./held.ts";
 import { KEY_BINARY, writeBase64 } from "./meta_output.ts";
 import { metaArith, metaDelete, metaSet } from "./meta_update.ts";
 import { installMetaHandler, type TextSession } from "./text.ts";

@@ -6,7 +6,7 @@
 import { markFetched, type Store } from "../store/store.ts";
 import { FETCHED, STALE, WIN_SENT } from "../store/types.ts";
 import { parseMetaFlags, precheck } from "./meta_flags.ts";
-import { hold } from "./meta_held.ts";
+import { hold } from "./held.ts";
 import {
   ERR_OPAQUE,
   flagAt,

@@ -7,7 +7,7 @@ import type { StoreMode } from "../store/types.ts";
 import { MAX_KEY_LENGTH } from "../store/types.ts";
 import { ERR_FORMAT, type MetaFlags, parseMetaFlags, precheck } from "./meta_flags.ts";
 import { refuse } from "./meta_get.ts";
-import { isHeld } from "./meta_held.ts";
+import { isHeld } from "./held.ts";
 import {
   anyOpaqueTooLong,
   ERR_OPAQUE,

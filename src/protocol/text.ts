@@ -10,6 +10,7 @@ import {
 } from "../server/report.ts";
 import { markFetched, type Store } from "../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../store/types.ts";
+import { isHeld, release, REQS_PER_EVENT } from "./held.ts";
 import { parseI32, parseU32, parseU64 } from "./numbers.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
@@ -79,6 +80,7 @@ export class TextSession implements Session {
     this.out = out;
     this.need = 0;
     this.flushMark = out.length;
+    let requests = -1; // the first command of a read is not counted (see REQS_PER_EVENT)
     let pos = start;
     if (this.auth !== null) {
       pos = this.auth.consume(buf, start, end, out);
@@ -105,6 +107,12 @@ export class TextSession implements Session {
       const next = this.command(pos, lineEnd, nl + 1, end);
       if (next === NEED_MORE) return pos;
       pos = next;
+      if (++requests === REQS_PER_EVENT) {
+        // memcached writes out what it has after this many requests of one read.
+        requests = 0;
+        release();
+        this.flushMark = out.length;
+      }
     }
     return pos;
   }
@@ -304,6 +312,8 @@ export class TextSession implements Session {
       markFetched(store, h);
     }
     out.ascii("END\r\n");
+    // memcached writes out everything at the end of a get: nothing is held, nothing taken back.
+    release();
     this.flushMark = out.length;
     return next;
   }
@@ -390,7 +400,9 @@ export class TextSession implements Session {
       this.reply("CLIENT_ERROR invalid numeric delta argument", quiet);
       return next;
     }
-    const outcome = this.store.arith(this.tokenBytes(1), incr, delta);
+    const key = this.tokenBytes(1);
+    const held = isHeld(this, this.store, this.store.peek(key));
+    const outcome = this.store.arith(key, incr, delta, 0n, null, 0, held);
     switch (outcome) {
       case "ok":
         this.reply(this.store.lastNumber.toString(), quiet);
