@@ -50,6 +50,8 @@ const cases: Record<string, string> = {
   "incr decr": "set n 5 0 2\r\n10\r\ndecr n 1\r\nget n\r\nincr n 5\r\nget n\r\nincr n 100\r\n" +
     "get n\r\ndecr n 1000\r\nget n\r\n",
   "incr wraps": "set n 0 0 20\r\n18446744073709551615\r\nincr n 1\r\nget n\r\n",
+  // An mg answer still holds the item, so the decr writes a new one instead of padding in place.
+  "decr after mg in the same batch": "set n 0 0 3\r\n100\r\nmn\r\nmg n v\r\ndecr n 95\r\nget n\r\n",
   "incr limits":
     "set n 0 0 1\r\n5\r\nincr n 18446744073709551615\r\nincr n 18446744073709551616\r\n" +
     "incr n -1\r\nincr n abc\r\nincr n 1 noreply\r\nget n\r\n",
