@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "./helpers/client.ts";
-import { generator } from "./helpers/random.ts";
+import { cutPoints, generator, sendInPieces } from "./helpers/random.ts";
 import { startMemcached, startOurs } from "./helpers/server.ts";
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
@@ -150,23 +150,6 @@ Deno.test("random text conversations get memcached's answers, byte for byte", as
   }
 });
 
-/** Sends the commands as one stream cut at random places, then reads to the closing `MN`. */
-async function pipeline(port: number, stream: Uint8Array, cuts: number[]): Promise<string> {
-  const c = await RawClient.connect(port);
-  try {
-    let at = 0;
-    for (const cut of [...cuts, stream.length]) {
-      await c.send(stream.subarray(at, cut));
-      at = cut;
-      // Let the server read what came so far, so its reads end where the cuts are.
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    return await c.readUntil((t) => t.endsWith("MN\r\n"), 10000);
-  } finally {
-    c.close();
-  }
-}
-
 Deno.test("the same random commands pipelined, cut at random places, get the same bytes", async () => {
   for (const seed of SEEDS.slice(0, 3)) {
     const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
@@ -183,10 +166,10 @@ Deno.test("the same random commands pipelined, cut at random places, get the sam
       const stream = new TextEncoder().encode(
         commands.map((c) => new CasBook().fill(c)).join("") + "mn\r\n",
       );
-      const cuts: number[] = [];
-      for (let at = pick(200); at < stream.length; at += 1 + pick(600)) cuts.push(at);
-      const expected = await pipeline(real.port, stream, cuts);
-      const actual = await pipeline(ours.port, stream, cuts);
+      const cuts = cutPoints(pick, stream.length, 600);
+      const done = (t: string) => t.endsWith("MN\r\n");
+      const expected = await sendInPieces(real.port, stream, cuts, done);
+      const actual = await sendInPieces(ours.port, stream, cuts, done);
       assert.ok(expected.endsWith("MN\r\n"), "memcached answered the whole stream");
       assert.equal(actual, expected, `seed ${seed}`);
     } finally {
