@@ -30,7 +30,7 @@ import {
   writeHeader,
 } from "./binary_wire.ts";
 import { checkPlain, isPlain, MAX_MECH_LENGTH, MECHANISMS } from "./binary_sasl.ts";
-import { hold, isHeld, release, REQS_PER_EVENT } from "./held.ts";
+import { hold, isKeyHeld, release, REQS_PER_EVENT } from "./held.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
 
@@ -357,7 +357,7 @@ export class BinarySession implements Session {
       readU64(b, this.at + H.CAS),
       create ? readU64(b, e + 8) : null,
       create ? exptime : 0,
-      isHeld(this, store, store.peek(key)),
+      isKeyHeld(this, store, key),
     );
     if (creating) {
       if (incr) store.counters.incr_misses--;

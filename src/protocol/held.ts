@@ -15,7 +15,7 @@ export const REQS_PER_EVENT = 20;
 
 let owner: object | null = null;
 const handles: number[] = [];
-const cases: bigint[] = [];
+const tags: number[] = [];
 let releaseQueued = false;
 
 /** Notes that the answer being built for `session` refers to the item at `handle`. */
@@ -23,7 +23,7 @@ export function hold(session: object, store: Store, handle: number): void {
   if (owner !== session) release();
   owner = session;
   handles.push(handle);
-  cases.push(store.casOf(handle));
+  tags.push(store.casTagOf(handle));
   if (!releaseQueued) {
     releaseQueued = true;
     queueMicrotask(release);
@@ -34,16 +34,21 @@ export function hold(session: object, store: Store, handle: number): void {
 export function release(): void {
   owner = null;
   handles.length = 0;
-  cases.length = 0;
+  tags.length = 0;
   releaseQueued = false;
 }
 
 /** True when an answer of this batch holds the item now at `handle` (same handle, same CAS). */
 export function isHeld(session: object, store: Store, handle: number): boolean {
   if (handle === -1 || owner !== session) return false;
-  const cas = store.casOf(handle);
+  const tag = store.casTagOf(handle);
   for (let i = handles.length - 1; i >= 0; i--) {
-    if (handles[i] === handle && cases[i] === cas) return true;
+    if (handles[i] === handle && tags[i] === tag) return true;
   }
   return false;
+}
+
+/** isHeld for the item under `key`; looks the key up only when this session holds anything. */
+export function isKeyHeld(session: object, store: Store, key: Uint8Array): boolean {
+  return owner === session && isHeld(session, store, store.peek(key));
 }

@@ -10,7 +10,7 @@ import {
 } from "../server/report.ts";
 import { markFetched, type Store } from "../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../store/types.ts";
-import { isHeld, release, REQS_PER_EVENT } from "./held.ts";
+import { isKeyHeld, release, REQS_PER_EVENT } from "./held.ts";
 import { parseI32, parseU32, parseU64 } from "./numbers.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
@@ -401,7 +401,7 @@ export class TextSession implements Session {
       return next;
     }
     const key = this.tokenBytes(1);
-    const held = isHeld(this, this.store, this.store.peek(key));
+    const held = isKeyHeld(this, this.store, key);
     const outcome = this.store.arith(key, incr, delta, 0n, null, 0, held);
     switch (outcome) {
       case "ok":

@@ -256,6 +256,13 @@ export class CompactStore {
   flagsOf(handle: number): number {
     return this.flags[handle];
   }
+  /**
+   * The low 32 bits of the CAS, as a number: enough to tell, within one batch, a replaced item from
+   * the one a handle named, without making a BigInt.
+   */
+  casTagOf(handle: number): number {
+    return this.casLo[handle];
+  }
   casOf(handle: number): bigint {
     return joinCas(this.casHi[handle], this.casLo[handle]);
   }
