@@ -1,22 +1,26 @@
 import { Hono } from "hono";
 import type { ServerContext } from "../src/server/context.ts";
 import { adminRoutes } from "./admin.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openapiRoutes } from "./openapi.ts";
 import { statsRoutes } from "./stats.ts";
+import { statsStreamRoutes } from "./stats_stream.ts";
 
 /** The HTTP door: a translation of HTTP requests into calls on the shared store. */
 export function createApp(ctx: ServerContext): Hono {
   const app = new Hono();
   const counters = ctx.store.counters;
   const token = ctx.config.httpToken;
+  dashboardRoutes(app, counters); // before the token guard: the page holds no data
   if (token !== null) app.use("*", requireToken(token, counters));
   healthRoutes(app, ctx);
   const readValue = keyRoutes(app, ctx);
   statsRoutes(app, ctx);
+  statsStreamRoutes(app, ctx);
   metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
   openapiRoutes(app);

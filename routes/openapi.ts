@@ -77,6 +77,17 @@ const stats = (description: string) =>
 const statsOp = (summary: string) => ({
   get: { summary, responses: { "200": stats("memcached's stat names and values"), ...common } },
 });
+/** A dashboard file: public (it holds no data), revalidated by ETag. */
+const asset = (summary: string, type: string) => ({
+  get: {
+    summary,
+    security: [],
+    responses: {
+      "200": { description: "The file", content: { [type]: { schema: { type: "string" } } } },
+      "304": { description: "Unchanged since the ETag in If-None-Match" },
+    },
+  },
+});
 const arith = (op: string) => ({
   post: {
     summary: `${op} a decimal value by \`by\` (default 1), unsigned 64-bit`,
@@ -308,6 +319,28 @@ export const OPENAPI = {
     "/stats/items": statsOp("memcached `stats items`"),
     "/stats/slabs": statsOp("memcached `stats slabs`"),
     "/stats/conns": statsOp("memcached `stats conns`"),
+    "/stats/stream": {
+      get: {
+        summary: "Server-Sent Events: one `stats` event per second, data " +
+          '`{"at": <ms>, "stats": {...}, "slabs": {...}}`; a client that takes no event for ' +
+          "5 s is dropped; the stream ends when the server stops",
+        responses: {
+          "200": {
+            description: "The event stream",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+          ...common,
+        },
+      },
+    },
+    "/": asset("The dashboard page (it asks for the token and sends it to the API)", "text/html"),
+    "/favicon.ico": asset("The dashboard's icon", "image/svg+xml"),
+    "/dashboard/{file}": {
+      get: {
+        ...asset("The dashboard's scripts and style sheets", "text/javascript").get,
+        parameters: [{ name: "file", in: "path", required: true, schema: { type: "string" } }],
+      },
+    },
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

@@ -21,4 +21,6 @@ export interface ServerContext {
   connections: Set<ConnectionInfo>;
   /** `shutdown` (with -A) and signals call this. */
   requestShutdown(): void;
+  /** Aborts when the server starts to stop, so that endless responses (event streams) end. */
+  stopping?: AbortSignal;
 }

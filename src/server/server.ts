@@ -34,7 +34,14 @@ export function startServer(config: Config): RunningServer {
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const ctx: ServerContext = { store, config, connections: new Set(), requestShutdown };
+  const stopping = new AbortController();
+  const ctx: ServerContext = {
+    store,
+    config,
+    connections: new Set(),
+    requestShutdown,
+    stopping: stopping.signal,
+  };
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
@@ -69,6 +76,7 @@ export function startServer(config: Config): RunningServer {
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
+      stopping.abort();
       for (const l of listeners) l.close();
       if (reaper !== undefined) clearInterval(reaper);
       // Give in-flight requests a moment, then close whatever is still open.

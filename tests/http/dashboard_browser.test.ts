@@ -1,0 +1,229 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard at GET /, driven in real headless Chromium (Debian's `chromium`) by puppeteer-core:
+ * live charts after memcached traffic, the key browser against memcached clients, the token flow,
+ * and screenshots at a desktop and a phone width (saved under tests/.out/ to be looked at).
+ */
+import assert from "node:assert/strict";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { RawClient } from "../helpers/client.ts";
+import { httpReady } from "../helpers/http.ts";
+import { type Child, startOurs } from "../helpers/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const OUT = new URL("../.out/", import.meta.url).pathname;
+
+function installed(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const missing = !installed(CHROMIUM);
+if (missing) {
+  console.warn(
+    `\n!!! SKIPPED: the dashboard browser tests need ${CHROMIUM} (apt-get install chromium) !!!\n`,
+  );
+}
+
+async function launch(): Promise<{ browser: Browser; profile: string }> {
+  const profile = await Deno.makeTempDir({ prefix: "dashboard-chromium-" });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+    ],
+  });
+  return { browser, profile };
+}
+
+/** A page that records console errors, uncaught exceptions and every request's URL. */
+async function open(browser: Browser, width: number) {
+  const page = await browser.newPage();
+  await page.setViewport({ width, height: 900 });
+  const errors: string[] = [];
+  const urls: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`${m.text()} @ ${m.location().url}`);
+  });
+  page.on("pageerror", (e) => errors.push(`uncaught: ${e}`));
+  page.on("request", (r) => urls.push(r.url()));
+  return { page, errors, urls };
+}
+
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (el) => (el as HTMLElement).innerText);
+
+async function withServer(
+  args: string[],
+  body: (server: Child, base: string, browser: Browser) => Promise<void>,
+) {
+  const server = await startOurs(args);
+  const { browser, profile } = await launch();
+  try {
+    const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
+    await body(server, base, browser);
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(profile, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "dashboard: charts follow memcached traffic, keys browse and edit, no console errors",
+  ignore: missing,
+  async fn() {
+    await withServer(["-m", "16"], async (server, base, browser) => {
+      const { page, errors } = await open(browser, 1280);
+      await page.goto(base + "/", { waitUntil: "load" });
+      await page.waitForSelector("#live[data-state=live]", { timeout: 10_000 });
+      assert.match(await text(page, "#auth-state"), /API open/);
+      assert.match(await text(page, "#settings"), /item_size_max\s+1048576/);
+
+      // Writes over memcached for a few seconds, until a chart shows the sets per second.
+      const mc = await RawClient.connect(server.port);
+      let writing = true;
+      const traffic = (async () => {
+        for (let n = 0; writing; n++) {
+          await mc.call(`set dash:alpha 5 0 6\r\nvalue${n % 10}\r\n`);
+          await mc.call("get dash:alpha\r\nget dash:missing\r\n", "END\r\nEND\r\n");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      try {
+        await page.waitForFunction(
+          () => /set [1-9]/.test(document.querySelector("#chart-ops .now")?.textContent ?? ""),
+          { timeout: 10_000 },
+        );
+      } finally {
+        writing = false;
+        await traffic;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      await page.waitForFunction(
+        () => document.getElementById("tile-items")?.textContent === "1",
+        { timeout: 5000 },
+      );
+      assert.match(await text(page, "#chart-hits .now"), /hits \d/);
+      assert.match(await text(page, "#tile-memory"), /of 16\.0 MiB/);
+      assert.match(await text(page, "#chart-bytes .now"), /in [1-9]/);
+      assert.match(await text(page, "#slabs"), /\d+ B/);
+
+      // The key written over memcached shows in the browser, with its flags.
+      await page.type("#key-prefix", "dash:");
+      await page.click("#key-search button[type=submit]");
+      const button = await page.waitForSelector("#key-list button ::-p-text(dash:alpha)");
+      await button!.click();
+      await page.waitForFunction(() => !document.getElementById("key-detail")!.hidden);
+      assert.equal(await text(page, "#detail-flags"), "5");
+      assert.match(await text(page, "#detail-value"), /^value\d$/);
+      await page.click('input[name=view][value="hex"]');
+      assert.match(await text(page, "#detail-value"), /^00000000 {2}76 61 6c 75 65/);
+      await page.click('input[name=view][value="text"]');
+
+      // An edit made in the browser is what a memcached client reads back.
+      await page.$eval("#edit-value", (el) => ((el as HTMLTextAreaElement).value = ""));
+      await page.type("#edit-value", '{"edited":"in the browser"}');
+      await page.click("#edit-form button[type=submit]");
+      await page.waitForFunction(
+        () => /Saved dash:alpha/.test(document.getElementById("key-message")!.textContent ?? ""),
+      );
+      const edited = '{"edited":"in the browser"}';
+      assert.equal(
+        await mc.call("get dash:alpha\r\n", "END\r\n"),
+        `VALUE dash:alpha 5 ${edited.length}\r\n${edited}\r\nEND\r\n`,
+      );
+      await page.click('input[name=view][value="json"]');
+      assert.match(await text(page, "#detail-value"), /"edited": "in the browser"/);
+
+      // Created in the browser, read over memcached; deleted in the browser, gone there too.
+      await page.type("#create-key", "dash:new");
+      await page.type("#create-value", "fresh");
+      await page.click("#create-form button[type=submit]");
+      await page.waitForFunction(() =>
+        /Created dash:new/.test(document.getElementById("key-message")!.textContent ?? "")
+      );
+      assert.equal(
+        await mc.call("get dash:new\r\n", "END\r\n"),
+        "VALUE dash:new 0 5\r\nfresh\r\nEND\r\n",
+      );
+      await page.click("#delete-key");
+      await page.waitForFunction(() =>
+        /Deleted dash:new/.test(document.getElementById("key-message")!.textContent ?? "")
+      );
+      assert.equal(await mc.call("get dash:new\r\n", "END\r\n"), "END\r\n");
+      mc.conn.close();
+      await page.click("#key-list button");
+      await page.waitForFunction(() => !document.getElementById("key-detail")!.hidden);
+
+      await Deno.mkdir(OUT, { recursive: true });
+      await page.screenshot({ path: `${OUT}dashboard-1280.png`, fullPage: true });
+      await page.setViewport({ width: 375, height: 800, isMobile: true });
+      await new Promise((r) => setTimeout(r, 1500));
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+      await page.screenshot({ path: `${OUT}dashboard-375.png`, fullPage: true });
+      assert.ok(overflow <= 375, `the page is ${overflow} px wide at a 375 px viewport`);
+      assert.deepEqual(errors, []);
+    });
+  },
+});
+
+Deno.test({
+  name: "dashboard: asks for the token once, refuses a wrong one, never puts it in a URL",
+  ignore: missing,
+  async fn() {
+    await withServer(["--http-token", "s3cret-token"], async (_server, base, browser) => {
+      const { page, errors, urls } = await open(browser, 1280);
+      await page.goto(base + "/", { waitUntil: "load" });
+      await page.waitForSelector("#token-dialog[open]");
+      assert.equal(await page.$eval("#token-error", (el) => (el as HTMLElement).hidden), true);
+
+      await page.type("#token-input", "wrong-token");
+      await page.click("#token-form button[type=submit]");
+      await page.waitForFunction(() => !document.getElementById("token-error")!.hidden);
+      assert.match(await text(page, "#token-error"), /refused/);
+
+      await page.type("#token-input", "s3cret-token");
+      await page.click("#token-form button[type=submit]");
+      await page.waitForSelector("#live[data-state=live]", { timeout: 10_000 });
+      assert.match(await text(page, "#auth-state"), /token accepted/);
+      assert.equal(
+        await page.$eval("#token-dialog", (el) => (el as HTMLDialogElement).open),
+        false,
+      );
+      assert.equal(
+        await page.evaluate(() => sessionStorage.getItem("memcached-http-token")),
+        "s3cret-token",
+      );
+
+      // Kept for the tab: a reload asks nothing.
+      await page.reload({ waitUntil: "load" });
+      await page.waitForSelector("#live[data-state=live]", { timeout: 10_000 });
+      assert.equal(
+        await page.$eval("#token-dialog", (el) => (el as HTMLDialogElement).open),
+        false,
+      );
+
+      assert.ok(urls.length > 5);
+      for (const url of urls) {
+        assert.ok(!url.includes("s3cret") && !url.includes("wrong-token"), url);
+      }
+      // Chromium logs each refused request; nothing else may be logged.
+      const others = errors.filter((e) => !/status of 401 \(Unauthorized\)/.test(e));
+      assert.deepEqual(others, []);
+      assert.ok(errors.length >= 2, "the page met the 401s it should have");
+    });
+  },
+});
