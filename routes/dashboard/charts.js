@@ -45,6 +45,9 @@ export function formatBytes(v) {
   return (i === 0 ? String(Math.round(v)) : v.toFixed(1)) + " " + units[i];
 }
 
+/** Tick steps for byte axes: powers of two, so ticks fall on whole KiB, MiB, GiB. */
+const BYTE_STEPS = Array.from({ length: 48 }, (_, i) => 2 ** i);
+
 const perSecond = (v) => formatCount(v) + "/s";
 const percent = (v) => (v === null ? "–" : v.toFixed(1) + "%");
 const bytesPerSecond = (v) => formatBytes(v) + "/s";
@@ -73,8 +76,9 @@ const CHARTS = [
   },
   {
     id: "memory",
-    title: "Memory used against the limit (-m)",
+    title: "Memory used against the limit",
     format: formatBytes,
+    steps: BYTE_STEPS,
     series: [
       ["items' bytes", level("bytes")],
       ["limit", level("limit_maxbytes")],
@@ -102,6 +106,7 @@ const CHARTS = [
     id: "bytes",
     title: "Network bytes per second",
     format: bytesPerSecond,
+    steps: BYTE_STEPS,
     series: [["in", rate("bytes_read")], ["out", rate("bytes_written")]],
   },
 ];
@@ -143,11 +148,12 @@ export function createCharts(container) {
         },
         // The latest values are printed above the chart; the legend names the lines.
         legend: { live: false },
-        axes: [{}, { size: 70, values: (_u, ticks) => ticks.map(def.format) }],
+        axes: [{}, { size: 70, incrs: def.steps, values: (_u, ticks) => ticks.map(def.format) }],
       },
       data,
       plot,
     );
+    drawLegendLines(u, def.series.length);
     return { def, data, u, figure, now };
   });
 
@@ -175,6 +181,23 @@ export function createCharts(container) {
     }
     previous = event;
   };
+}
+
+/** Legend markers drawn as the lines themselves (colour and dash), not as coloured squares. */
+function drawLegendLines(u, count) {
+  // The time series has a legend row but no marker: markers[i] belongs to series i + 1.
+  const markers = u.root.querySelectorAll(".u-legend .u-series .u-marker");
+  for (let i = 0; i < count && i < markers.length; i++) {
+    const marker = markers[i];
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="28" height="10">` +
+      `<line x1="0" y1="5" x2="28" y2="5" stroke="${COLOURS[i]}" stroke-width="2.5" ` +
+      `stroke-dasharray="${DASHES[i].join(" ")}"/></svg>`;
+    marker.style.border = "none";
+    marker.style.width = "28px";
+    marker.style.background = `url("data:image/svg+xml,${
+      encodeURIComponent(svg)
+    }") no-repeat center`;
+  }
 }
 
 function plotWidth(figure) {

@@ -194,6 +194,8 @@ Deno.test({
       await page.click("#token-form button[type=submit]");
       await page.waitForFunction(() => !document.getElementById("token-error")!.hidden);
       assert.match(await text(page, "#token-error"), /refused/);
+      await Deno.mkdir(OUT, { recursive: true });
+      await page.screenshot({ path: `${OUT}dashboard-token.png` });
 
       await page.type("#token-input", "s3cret-token");
       await page.click("#token-form button[type=submit]");
