@@ -121,6 +121,26 @@ Deno.test({
       assert.match(await text(page, "#chart-bytes .now"), /in [1-9]/);
       assert.match(await text(page, "#slabs"), /\d+ B/);
 
+      // Paging: 25 keys at 20 a page.
+      for (let i = 0; i < 25; i++) {
+        assert.equal(
+          await mc.call(`set page:${String(i).padStart(2, "0")} 0 0 1\r\nx\r\n`),
+          "STORED\r\n",
+        );
+      }
+      const listed = () => page.$$eval("#key-list button", (bs) => bs.map((b) => b.textContent));
+      await page.type("#key-prefix", "page:");
+      await page.click("#key-search button[type=submit]");
+      await page.waitForFunction(() => document.querySelectorAll("#key-list button").length === 20);
+      assert.equal((await listed())[0], "page:00");
+      await page.click("#key-next");
+      await page.waitForFunction(() => document.querySelectorAll("#key-list button").length === 5);
+      assert.deepEqual(await listed(), ["page:20", "page:21", "page:22", "page:23", "page:24"]);
+      assert.equal(await page.$eval("#key-next", (b) => (b as HTMLButtonElement).disabled), true);
+      await page.click("#key-prev");
+      await page.waitForFunction(() => document.querySelectorAll("#key-list button").length === 20);
+      await page.$eval("#key-prefix", (el) => ((el as HTMLInputElement).value = ""));
+
       // The key written over memcached shows in the browser, with its flags.
       await page.type("#key-prefix", "dash:");
       await page.click("#key-search button[type=submit]");
