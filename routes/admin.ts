@@ -1,6 +1,6 @@
 /** `/admin`: operations on the whole cache (memcached's `flush_all` and `stats reset`). */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
+import type { ServerContext } from "../src/context.ts";
 import { BadParameter, parseExptime, Query } from "./params.ts";
 
 export function adminRoutes(app: Hono, ctx: ServerContext): void {

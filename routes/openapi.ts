@@ -1,6 +1,6 @@
 /** `/openapi.json`: an OpenAPI 3 description of every route (a test keeps it and the app in step). */
 import type { Hono } from "hono";
-import { VERSION } from "../src/server/context.ts";
+import { VERSION } from "../src/context.ts";
 import { MAX_PAGE } from "./keys.ts";
 
 const error = (description: string) => ({

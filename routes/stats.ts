@@ -1,6 +1,6 @@
 /** `/stats`: memcached's `stats`, `stats settings`, `stats items`, `stats slabs` and `stats conns` as JSON. */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
+import type { ServerContext } from "../src/context.ts";
 import {
   connsStats,
   generalStats,
@@ -8,7 +8,7 @@ import {
   settingsStats,
   slabsStats,
   type Stat,
-} from "../src/server/report.ts";
+} from "../src/report.ts";
 import { json } from "./errors.ts";
 
 /** memcached's names; values that are numbers (rusage's "0.123456" too) become JSON numbers. */
