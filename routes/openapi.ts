@@ -308,6 +308,9 @@ export const OPENAPI = {
     "/stats/items": statsOp("memcached `stats items`"),
     "/stats/slabs": statsOp("memcached `stats slabs`"),
     "/stats/conns": statsOp("memcached `stats conns`"),
+    "/stats/sizes": statsOp(
+      "memcached `stats sizes` (size histograms are not tracked: `sizes_status` is `disabled`)",
+    ),
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

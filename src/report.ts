@@ -1,9 +1,65 @@
 import process from "node:process";
+import { bytesEqualAscii } from "./bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
 
 /** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
 export type Stat = [string, number | string];
+
+/**
+ * One `stats <group>` as every door answers it: the text command, the binary stat packet (key =
+ * group) and `GET /stats/<group>` (or `/stats` for the general group) all look groups up here.
+ */
+export interface StatsGroup {
+  /** "" for plain `stats`. */
+  name: string;
+  rows(ctx: ServerContext): Stat[];
+  /** memcached's binary protocol matches this group by prefix ("settingsX" is settings). */
+  binaryPrefix?: boolean;
+  /** Not a group memcached's binary protocol knows (it answers not found). */
+  textOnly?: boolean;
+  /** A command, not a view: HTTP offers it as a POST elsewhere, text answers this line. */
+  action?: string;
+}
+
+export const STATS_GROUPS: readonly StatsGroup[] = [
+  { name: "", rows: generalStats },
+  {
+    name: "reset",
+    rows: (ctx) => {
+      ctx.store.counters.reset();
+      return [];
+    },
+    binaryPrefix: true,
+    action: "RESET",
+  },
+  { name: "settings", rows: settingsStats, binaryPrefix: true },
+  { name: "items", rows: itemsStats },
+  { name: "slabs", rows: slabsStats },
+  // Item size histograms are off unless `-o track_sizes`, which this server does not offer.
+  { name: "sizes", rows: () => [["sizes_status", "disabled"]] },
+  { name: "conns", rows: connsStats, textOnly: true },
+];
+
+/** A group by its exact name (the HTTP door's routes). */
+export function statsGroup(name: string): StatsGroup {
+  return STATS_GROUPS.find((g) => g.name === name)!;
+}
+
+/** The group a door was asked for, by memcached's matching rules for that door; null if none. */
+export function findStatsGroup(
+  name: Uint8Array,
+  door: "text" | "binary",
+): StatsGroup | null {
+  for (const group of STATS_GROUPS) {
+    const n = group.name.length;
+    if (door === "binary" && group.textOnly) continue;
+    const prefix = door === "binary" && group.binaryPrefix === true;
+    if (prefix ? name.length < n : name.length !== n) continue;
+    if (bytesEqualAscii(name, 0, group.name)) return group;
+  }
+  return null;
+}
 
 /**
  * The numbers behind `stats`, `GET /stats` and `GET /metrics`, in memcached's order and names.

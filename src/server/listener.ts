@@ -1,9 +1,10 @@
+import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
 import type { ServerContext } from "../context.ts";
 import { serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 
-const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
 
 /** Accepts clients on one listener until it is closed; returns when the accept loop ends. */
 export async function acceptLoop(
@@ -25,7 +26,6 @@ export async function acceptLoop(
         });
         continue;
       }
-      if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
       const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
       inflight.add(p);
       p.finally(() => inflight.delete(p));

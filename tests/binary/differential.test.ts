@@ -289,6 +289,8 @@ const cases: Record<string, Case> = {
       { opcode: 0x10, key: "detail off", opaque: 5 },
       { opcode: 0x10, key: "sizes", opaque: 6 },
       { opcode: 0x10, key: "reset", opaque: 7 },
+      { opcode: 0x10, key: "resetx", opaque: 8 },
+      { opcode: 0x10, key: "sizesx", opaque: 9 },
     );
   },
   "bad magic after a good request closes": async (c) => {

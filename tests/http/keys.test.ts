@@ -1,22 +1,14 @@
 /** The /keys routes over a real HTTP listener of the real server. */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { call, httpReady } from "../helpers/http.ts";
-import { startOurs } from "../helpers/server.ts";
+import { call, withHttpServer } from "../helpers/http.ts";
 import { createHttpDoor } from "../../routes/app.ts";
 import { Clock } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config.ts";
 import { Store } from "../../src/store/store.ts";
 
-async function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
-  const server = await startOurs(["--enable-debugtime", ...args]);
-  const mc = await RawClient.connect(server.port);
-  try {
-    await body(await httpReady(`http://127.0.0.1:${server.httpPort}`), mc);
-  } finally {
-    mc.close();
-    await server.stop();
-  }
+function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
+  return withHttpServer(["--enable-debugtime", ...args], body);
 }
 
 function errorCode(text: string): string {

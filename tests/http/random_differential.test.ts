@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
+import { readCounters } from "../helpers/stats.ts";
 import { call, httpReady } from "../helpers/http.ts";
 import { generator } from "../helpers/random.ts";
 import { startMemcached, startOurs } from "../helpers/server.ts";
@@ -140,34 +141,6 @@ async function overHttp(base: string, o: Operation): Promise<string> {
   }
 }
 
-const COUNTERS = [
-  "cmd_get",
-  "cmd_set",
-  "cmd_touch",
-  "get_hits",
-  "get_misses",
-  "delete_hits",
-  "delete_misses",
-  "incr_hits",
-  "incr_misses",
-  "decr_hits",
-  "decr_misses",
-  "touch_hits",
-  "touch_misses",
-  "curr_items",
-  "total_items",
-  "bytes",
-];
-
-async function counters(c: RawClient): Promise<Record<string, number>> {
-  const stats = await c.call("stats\r\n", "END\r\n");
-  const out: Record<string, number> = {};
-  for (const name of COUNTERS) {
-    out[name] = Number(new RegExp(`STAT ${name} (\\d+)`).exec(stats)![1]);
-  }
-  return out;
-}
-
 Deno.test("HTTP and memcached requests mixed at random keep memcached's outcomes and counters", async () => {
   for (const seed of SEEDS) {
     const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
@@ -190,7 +163,11 @@ Deno.test("HTTP and memcached requests mixed at random keep memcached's outcomes
         assert.equal(actual, expected, at);
       }
       assert.ok(overHttpCount > OPERATIONS_PER_SEED / 3, "enough went over HTTP");
-      assert.deepEqual(await counters(ourClient), await counters(realClient), `seed ${seed}`);
+      assert.deepEqual(
+        await readCounters(ourClient),
+        await readCounters(realClient),
+        `seed ${seed}`,
+      );
     } finally {
       realClient.close();
       ourClient.close();

@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { call, httpReady } from "../helpers/http.ts";
-import { freePort, startOurs } from "../helpers/server.ts";
+import { freePort, RUN_MAIN, startOurs } from "../helpers/server.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 import { OPENAPI } from "../../routes/openapi.ts";
 import { createHttpDoor } from "../../routes/app.ts";
 import { parseConfig } from "../../src/config.ts";
@@ -179,11 +178,7 @@ Deno.test("the token can come from MEMCACHED_HTTP_TOKEN", async () => {
   const httpPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
-      MAIN,
+      ...RUN_MAIN,
       "-p",
       String(port),
       "--http-port",

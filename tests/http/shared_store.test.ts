@@ -4,18 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { latin1, RawClient } from "../helpers/client.ts";
-import { call, httpReady } from "../helpers/http.ts";
-import { startOurs } from "../helpers/server.ts";
+import { call, withHttpServer } from "../helpers/http.ts";
 
-async function withBoth(body: (base: string, mc: RawClient) => Promise<void>) {
-  const server = await startOurs();
-  const mc = await RawClient.connect(server.port);
-  try {
-    await body(await httpReady(`http://127.0.0.1:${server.httpPort}`), mc);
-  } finally {
-    mc.close();
-    await server.stop();
-  }
+function withBoth(body: (base: string, mc: RawClient) => Promise<void>) {
+  return withHttpServer([], body);
 }
 
 Deno.test("HTTP PUT, memcached gets: same bytes, flags and CAS; UTF-8 keys are the same item", async () => {

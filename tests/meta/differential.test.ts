@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
+import { COMPARED_COUNTERS, readCounters } from "../helpers/stats.ts";
 import { type Child, startMemcached, startOurs } from "../helpers/server.ts";
 
 const SENTINEL = "version\r\n";
@@ -339,45 +340,15 @@ Deno.test("meta protocol without CAS (-C) answers like memcached 1.6.18", async 
 
 // ---- stats ----------------------------------------------------------------------------------
 
-const COUNTED = [
-  "cmd_get",
-  "cmd_set",
-  "cmd_touch",
-  "cmd_meta",
-  "get_hits",
-  "get_misses",
-  "get_expired",
-  "delete_hits",
-  "delete_misses",
-  "incr_hits",
-  "incr_misses",
-  "decr_hits",
-  "decr_misses",
-  "cas_hits",
-  "cas_misses",
-  "cas_badval",
-  "touch_hits",
-  "touch_misses",
-  "store_too_large",
-  "total_items",
-  "curr_items",
-];
-
 async function statsDelta(port: number, request: string): Promise<Record<string, number>> {
   const client = await RawClient.connect(port);
   try {
-    const read = async () => {
-      const text = await client.call("stats\r\n", "END\r\n");
-      const values: Record<string, number> = {};
-      for (const m of text.matchAll(/STAT (\S+) (\S+)\r\n/g)) values[m[1]] = Number(m[2]);
-      return values;
-    };
-    const before = await read();
+    const before = await readCounters(client);
     await client.send(request + SENTINEL);
     await client.readUntil((t) => t.endsWith(SENTINEL_ANSWER), 5000);
-    const after = await read();
+    const after = await readCounters(client);
     const delta: Record<string, number> = {};
-    for (const name of COUNTED) delta[name] = after[name] - before[name];
+    for (const name of COMPARED_COUNTERS) delta[name] = after[name] - before[name];
     return delta;
   } finally {
     client.close();

@@ -1,21 +1,11 @@
 /** The process and its connections: flags, limits, signals, sockets, misbehaving clients. */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { freePort, startOurs } from "../helpers/server.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { freePort, RUN_MAIN, startOurs } from "../helpers/server.ts";
 
 async function runMain(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
-      MAIN,
-      ...args,
-    ],
+    args: [...RUN_MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();

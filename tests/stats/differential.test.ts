@@ -1,36 +1,13 @@
 /** The same commands move the same `stats` counters here as in the real memcached. */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
+import { readCounters } from "../helpers/stats.ts";
 import { startMemcached, startOurs } from "../helpers/server.ts";
 
 // Not compared: reclaimed, expired_unfetched and get_flushed, which depend on when memcached's
 // background LRU maintainer reaches dead items (it unlinks flushed ones soon after flush_all).
 // For the same reason the workload reads an expired item only right after storing it; that every
 // command counts the dead item it meets is tested on the store (store_compact.test.ts).
-const COUNTERS = [
-  "cmd_get",
-  "cmd_set",
-  "cmd_flush",
-  "cmd_touch",
-  "get_hits",
-  "get_misses",
-  "get_expired",
-  "delete_hits",
-  "delete_misses",
-  "incr_hits",
-  "incr_misses",
-  "decr_hits",
-  "decr_misses",
-  "cas_hits",
-  "cas_misses",
-  "cas_badval",
-  "touch_hits",
-  "touch_misses",
-  "store_too_large",
-  "curr_items",
-  "total_items",
-  "bytes",
-];
 
 const WORKLOAD = [
   "set a 0 0 1\r\nx\r\n",
@@ -75,14 +52,7 @@ async function countersAfterWorkload(port: number): Promise<Record<string, numbe
       // Wait for the answer so the steps happen in order on both servers.
       if (!step.includes("noreply")) await c.readUntil((t) => t.endsWith("\r\n"), 2000);
     }
-    const stats = await c.call("stats\r\n", "END\r\n");
-    const out: Record<string, number> = {};
-    for (const name of COUNTERS) {
-      const m = new RegExp(`^STAT ${name} (\\d+)\\r$`, "m").exec(stats);
-      assert.ok(m, `stat ${name} missing`);
-      out[name] = Number(m[1]);
-    }
-    return out;
+    return await readCounters(c);
   } finally {
     c.close();
   }

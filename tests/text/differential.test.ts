@@ -75,6 +75,7 @@ const cases: Record<string, string> = {
   "shutdown disabled": "shutdown\r\n",
   "stats errors": "stats foo\r\nstats detail\r\nstats detail on\r\nstats detail off\r\n",
   "stats reset": "stats reset\r\n",
+  "stats sizes": "stats sizes\r\nstats sizesx\r\nstats settingsx\r\n",
   "many keys": "set a 0 0 1\r\nx\r\nget " +
     Array.from({ length: 40 }, (_, i) => `k${i}`).join(" ") +
     " a\r\n",

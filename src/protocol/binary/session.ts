@@ -6,7 +6,7 @@
 import { bytesEqualAscii } from "../../bytes.ts";
 import type { ConnectionInfo, ServerContext } from "../../context.ts";
 import { VERSION } from "../../context.ts";
-import { generalStats, itemsStats, settingsStats, slabsStats, type Stat } from "../../report.ts";
+import { findStatsGroup, type Stat } from "../../report.ts";
 import { markFetched, type Store } from "../../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../../store/types.ts";
 import {
@@ -383,25 +383,16 @@ export class BinarySession implements Session {
   }
 
   /** Stat: every stat is its own packet (key = name, value = value), then an empty one. */
-  private stat(group: Uint8Array): void {
-    const ctx = this.ctx;
-    if (group.length === 0) return this.statPackets(generalStats(ctx));
-    // memcached compares these three by prefix.
-    if (startsWith(group, "reset")) {
-      this.store.counters.reset();
-      return this.statPackets([]);
-    }
-    if (startsWith(group, "settings")) return this.statPackets(settingsStats(ctx));
-    if (startsWith(group, "detail")) {
-      const rest = group.subarray(6);
+  private stat(name: Uint8Array): void {
+    if (startsWith(name, "detail")) {
+      const rest = name.subarray(6);
       if (startsWith(rest, " dump")) return this.statPackets([["detailed", "END\r\n"]]);
       if (startsWith(rest, " on") || startsWith(rest, " off")) return this.statPackets([]);
       return this.error(Status.KEY_ENOENT);
     }
-    if (equals(group, "items")) return this.statPackets(itemsStats(ctx));
-    if (equals(group, "slabs")) return this.statPackets(slabsStats(ctx));
-    if (equals(group, "sizes")) return this.statPackets([["sizes_status", "disabled"]]);
-    this.error(Status.KEY_ENOENT);
+    const group = findStatsGroup(name, "binary");
+    if (group === null) return this.error(Status.KEY_ENOENT);
+    this.statPackets(group.rows(this.ctx));
   }
 
   private statPackets(stats: Stat[]): void {
@@ -495,8 +486,4 @@ function updateMode(opcode: number): StoreMode {
 
 function startsWith(bytes: Uint8Array, word: string): boolean {
   return bytes.length >= word.length && bytesEqualAscii(bytes, 0, word);
-}
-
-function equals(bytes: Uint8Array, word: string): boolean {
-  return bytes.length === word.length && startsWith(bytes, word);
 }

@@ -4,14 +4,7 @@
  * after the request, or NEED_MORE while its data block is incomplete.
  */
 import { CR, LF, SP } from "../../bytes.ts";
-import {
-  connsStats,
-  generalStats,
-  itemsStats,
-  settingsStats,
-  slabsStats,
-  type Stat,
-} from "../../report.ts";
+import { findStatsGroup, type Stat } from "../../report.ts";
 import { markFetched } from "../../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../../store/types.ts";
 import { isKeyHeld, release } from "../held.ts";
@@ -144,17 +137,27 @@ export function storeCommand(r: CommandLine, mode: StoreMode, next: number, end:
   return dataEnd + 2;
 }
 
-export function arithCommand(r: CommandLine, incr: boolean, next: number): number {
+/**
+ * The line checks `<cmd> <key> <number> [noreply]` commands share (incr, decr, touch): null when
+ * the line was answered with an error, else whether noreply is in force.
+ */
+function keyNumberLine(r: CommandLine): boolean | null {
   const n = r.ntok;
   if (r.truncated || (n !== 3 && n !== 4)) {
     r.out.line("ERROR");
-    return next;
+    return null;
   }
   const quiet = r.noreply();
   if (r.tokenLength(1) > MAX_KEY_LENGTH) {
     r.reply("CLIENT_ERROR bad command line format", quiet);
-    return next;
+    return null;
   }
+  return quiet;
+}
+
+export function arithCommand(r: CommandLine, incr: boolean, next: number): number {
+  const quiet = keyNumberLine(r);
+  if (quiet === null) return next;
   const delta = parseU64(r.buf, r.tok[4], r.tok[5]);
   if (delta === null) {
     r.reply("CLIENT_ERROR invalid numeric delta argument", quiet);
@@ -205,16 +208,8 @@ export function deleteCommand(r: CommandLine, next: number): number {
 }
 
 export function touchCommand(r: CommandLine, next: number): number {
-  const n = r.ntok;
-  if (r.truncated || (n !== 3 && n !== 4)) {
-    r.out.line("ERROR");
-    return next;
-  }
-  const quiet = r.noreply();
-  if (r.tokenLength(1) > MAX_KEY_LENGTH) {
-    r.reply("CLIENT_ERROR bad command line format", quiet);
-    return next;
-  }
+  const quiet = keyNumberLine(r);
+  if (quiet === null) return next;
   const exptime = parseI32(r.buf, r.tok[4], r.tok[5]);
   if (exptime === null) {
     r.reply("CLIENT_ERROR invalid exptime argument", quiet);
@@ -310,32 +305,29 @@ export function debugtimeCommand(r: CommandLine, next: number): number {
 
 export function statsCommand(r: CommandLine, next: number): number {
   const n = r.ntok;
-  if (n === 1) return statLines(r, generalStats(r.ctx), next);
-  if (r.tokenIs(1, "reset")) {
-    r.store.counters.reset();
-    r.out.line("RESET");
-    return next;
-  }
-  if (r.tokenIs(1, "detail")) {
+  if (n >= 2 && r.tokenIs(1, "detail")) {
     if (n >= 3 && (r.tokenIs(2, "on") || r.tokenIs(2, "off"))) r.out.line("OK");
     else if (n >= 3 && r.tokenIs(2, "dump")) r.out.line("END");
     else r.out.line("CLIENT_ERROR usage: stats detail on|off|dump");
     return next;
   }
-  if (r.tokenIs(1, "settings")) return statLines(r, settingsStats(r.ctx), next);
-  if (r.tokenIs(1, "items")) return statLines(r, itemsStats(r.ctx), next);
-  if (r.tokenIs(1, "slabs")) return statLines(r, slabsStats(r.ctx), next);
-  if (r.tokenIs(1, "conns")) return statLines(r, connsStats(r.ctx), next);
-  if (r.tokenIs(1, "sizes")) return statLines(r, [], next);
-  r.out.line("ERROR");
+  const group = findStatsGroup(n === 1 ? EMPTY : r.tokenBytes(1), "text");
+  if (group === null) {
+    r.out.line("ERROR");
+    return next;
+  }
+  const rows = group.rows(r.ctx);
+  if (group.action !== undefined) r.out.line(group.action);
+  else statLines(r, rows);
   return next;
 }
 
-export function statLines(r: CommandLine, lines: Stat[], next: number): number {
+const EMPTY = new Uint8Array(0);
+
+function statLines(r: CommandLine, lines: Stat[]): void {
   const out = r.out;
   for (const [name, value] of lines) out.line(`STAT ${name} ${value}`);
   out.line("END");
-  return next;
 }
 
 /** The text protocol's words for a store outcome. */
