@@ -1,11 +1,8 @@
 /** The /keys routes over a real HTTP listener of the real server. */
 import assert from "node:assert/strict";
+import { contextFor, httpFor } from "../helpers/in_process.ts";
 import { RawClient } from "../helpers/client.ts";
 import { call, withHttpServer } from "../helpers/http.ts";
-import { createHttpDoor } from "../../routes/app.ts";
-import { Clock } from "../../src/clock.ts";
-import { parseConfig } from "../../src/config.ts";
-import { Store } from "../../src/store/store.ts";
 
 function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
   return withHttpServer(["--enable-debugtime", ...args], body);
@@ -331,23 +328,12 @@ Deno.test("413 for a value over the item size limit, by Content-Length or while 
 });
 
 Deno.test("a read's body is its own copy: the item's bytes changing before it is sent leave it whole", async () => {
-  const store = new Store(new Clock(), {
-    maxBytes: 1 << 20,
-    itemSizeMax: 1 << 20,
-    evict: true,
-    casEnabled: true,
-  });
-  const parsed = parseConfig([]);
-  assert.ok("config" in parsed);
-  const door = createHttpDoor({
-    store,
-    config: parsed.config,
-    connections: new Set(),
-    requestShutdown() {},
-  });
+  const ctx = contextFor();
+  const store = ctx.store;
+  const fetch = httpFor(ctx);
   const key = new TextEncoder().encode("k");
   store.store("set", key, new Uint8Array(100).fill(97), 0, 0, 0n);
-  const response = await door.fetch(new Request("http://127.0.0.1/keys/k"));
+  const response = await fetch(new Request("http://127.0.0.1/keys/k"));
   // What a later write into the same arena chunk does to the bytes the response was built from.
   store.valueOf(store.peek(key)).fill(98);
   assert.equal(await response.text(), "a".repeat(100));

@@ -1,14 +1,12 @@
 /** /stats, /metrics, /health, /admin, /openapi.json and the bearer token, over a real listener. */
 import assert from "node:assert/strict";
+import { contextFor } from "../helpers/in_process.ts";
 import { RawClient } from "../helpers/client.ts";
 import { call, httpReady } from "../helpers/http.ts";
 import { freePort, RUN_MAIN, startOurs } from "../helpers/server.ts";
 
 import { OPENAPI } from "../../routes/openapi.ts";
 import { createHttpDoor } from "../../routes/app.ts";
-import { parseConfig } from "../../src/config.ts";
-import { Clock } from "../../src/clock.ts";
-import { Store } from "../../src/store/store.ts";
 
 Deno.test("GET /stats and its sub-resources: memcached's names, numbers as JSON numbers", async () => {
   const server = await startOurs(["-m", "8", "-I", "2m"]);
@@ -211,20 +209,7 @@ Deno.test("GET /openapi.json describes exactly the routes the app serves", async
   } finally {
     await server.stop();
   }
-  const parsed = parseConfig([]);
-  assert.ok("config" in parsed);
-  const store = new Store(new Clock(), {
-    maxBytes: 1 << 20,
-    itemSizeMax: 1 << 20,
-    evict: true,
-    casEnabled: true,
-  });
-  const { app } = createHttpDoor({
-    store,
-    config: parsed.config,
-    connections: new Set(),
-    requestShutdown() {},
-  });
+  const { app } = createHttpDoor(contextFor());
   const routes = new Set(
     app.routes
       .filter((r) => r.method !== "ALL")
