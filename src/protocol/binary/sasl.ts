@@ -6,6 +6,8 @@
 import { passwordFile } from "../../auth.ts";
 import type { Config } from "../../config.ts";
 import { log } from "../../log.ts";
+import { type BinaryRequest, NEED_MORE } from "./request.ts";
+import { Op, Status, writeHeader } from "./wire.ts";
 
 export const MECHANISMS = "PLAIN";
 /** memcached refuses mechanism names longer than this (MAX_SASL_MECH_LEN). */
@@ -48,4 +50,57 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** SASL auth and step. Any attempt first drops an earlier authentication, as memcached does. */
+export function saslCommand(
+  r: BinaryRequest,
+  opcode: number,
+  mech: Uint8Array,
+  dataAt: number,
+  dataLength: number,
+  end: number,
+): number {
+  if (mech.length > MAX_MECH_LENGTH) {
+    r.error(Status.EINVAL);
+    r.swallow = dataLength;
+    return dataAt;
+  }
+  if (r.store.tooLarge(mech.length, dataLength, 0)) {
+    r.error(Status.ENOMEM);
+    r.swallow = dataLength;
+    return dataAt;
+  }
+  const total = dataAt - r.at + dataLength;
+  if (end - r.at < total) {
+    r.need = total;
+    return NEED_MORE;
+  }
+  const data = r.buf.subarray(dataAt, dataAt + dataLength);
+  r.authenticated = false;
+  const counters = r.store.counters;
+  let ok = false;
+  if (opcode === Op.SASL_AUTH) {
+    r.saslContinue = false;
+    if (isPlain(mech) && dataLength === 0) {
+      // PLAIN without an initial response: ask for it with an empty challenge.
+      r.saslContinue = true;
+      writeHeader(r.out, r.buf, r.at, Status.AUTH_CONTINUE, 0, 0, 0, 0n);
+      return dataAt + dataLength;
+    }
+    ok = isPlain(mech) && checkPlain(r.ctx.config, data);
+  } else {
+    ok = r.saslContinue && checkPlain(r.ctx.config, data);
+    r.saslContinue = false;
+  }
+  counters.auth_cmds++;
+  if (ok) {
+    r.authenticated = true;
+    r.ok(0, 0, "Authenticated".length);
+    r.out.ascii("Authenticated");
+  } else {
+    counters.auth_errors++;
+    r.error(Status.AUTH_ERROR);
+  }
+  return dataAt + dataLength;
 }
