@@ -170,14 +170,19 @@ function refuseData(line: CommandLine, error: string, vlen: number, next: number
 
 // ---- md -------------------------------------------------------------------------------------
 
-export function metaDelete(line: CommandLine, next: number): number {
-  if (!precheck(line, ERR_FLAGS_TOO_LONG)) return next;
-  const out = line.out;
+/** md's and ma's line checks and flags; null when an error was answered. */
+function checkedFlags(line: CommandLine): MetaFlags | null {
+  if (!precheck(line, ERR_FLAGS_TOO_LONG)) return null;
   const f = parseMetaFlags(line, 2);
-  if (f.error !== null) {
-    out.line(ERR_BAD_FLAG);
-    return next;
-  }
+  if (f.error === null) return f;
+  line.out.line(ERR_BAD_FLAG);
+  return null;
+}
+
+export function metaDelete(line: CommandLine, next: number): number {
+  const f = checkedFlags(line);
+  if (f === null) return next;
+  const out = line.out;
   if (anyOpaqueTooLong(line, 2)) {
     out.line(ERR_OPAQUE);
     return next;
@@ -212,13 +217,9 @@ export function metaDelete(line: CommandLine, next: number): number {
 // ---- ma -------------------------------------------------------------------------------------
 
 export function metaArith(line: CommandLine, next: number): number {
-  if (!precheck(line, ERR_FLAGS_TOO_LONG)) return next;
+  const f = checkedFlags(line);
+  if (f === null) return next;
   const out = line.out;
-  const f = parseMetaFlags(line, 2);
-  if (f.error !== null) {
-    out.line(ERR_BAD_FLAG);
-    return next;
-  }
   let incr: boolean;
   switch (f.mode) {
     case 0:
