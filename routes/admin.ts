@@ -1,6 +1,7 @@
 /** `/admin`: operations on the whole cache (memcached's `flush_all` and `stats reset`). */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
+import type { ServerContext } from "../src/context.ts";
+import { statsGroup } from "../src/report.ts";
 import { BadParameter, parseExptime, Query } from "./params.ts";
 
 export function adminRoutes(app: Hono, ctx: ServerContext): void {
@@ -13,7 +14,7 @@ export function adminRoutes(app: Hono, ctx: ServerContext): void {
     return new Response(null, { status: 204 });
   });
   app.post("/admin/stats/reset", () => {
-    store.counters.reset();
+    statsGroup("reset").rows(ctx);
     return new Response(null, { status: 204 });
   });
 }

@@ -2,6 +2,7 @@
  * The HTTP door's error shape and its guards: JSON `{ error, message }` with the right status,
  * bearer-token authentication, and 405 (with `Allow`) for a known path with the wrong method.
  */
+import { constantTimeEqual } from "../src/auth.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { Counters } from "../src/stats.ts";
 import { BadParameter, rawPath } from "./params.ts";
@@ -37,14 +38,6 @@ export function json(body: unknown, status = 200, headers: Record<string, string
 
 const encoder = new TextEncoder();
 
-/** Compares in time that depends only on the lengths, not on where the first difference is. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
 /** Every route but `/health` needs `Authorization: Bearer <token>`. */
 export function requireToken(token: string, counters: Counters): MiddlewareHandler {
   const expected = encoder.encode(token);
@@ -52,7 +45,7 @@ export function requireToken(token: string, counters: Counters): MiddlewareHandl
     if (c.req.path === "/health") return await next();
     const header = c.req.raw.headers.get("authorization") ?? "";
     const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (m === null || !constantTimeEqual(encoder.encode(m[1]), expected)) {
+    if (m === null || constantTimeEqual(encoder.encode(m[1]), expected) !== 1) {
       return fail(
         counters,
         401,

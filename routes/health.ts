@@ -1,6 +1,6 @@
 /** `/health`: 200 while the server is serving; the one route that needs no token. */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
+import type { ServerContext } from "../src/context.ts";
 import { json } from "./errors.ts";
 
 export function healthRoutes(app: Hono, ctx: ServerContext): void {

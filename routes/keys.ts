@@ -3,7 +3,7 @@
  * store call and renders the outcome; the cache logic stays in the store.
  */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
+import type { ServerContext } from "../src/context.ts";
 import { markFetched, type Store } from "../src/store/store.ts";
 import { isValidKey, type StoreMode } from "../src/store/types.ts";
 import { fail, json } from "./errors.ts";

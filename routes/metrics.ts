@@ -3,8 +3,8 @@
  * memcached exporter (prometheus/memcached_exporter), so dashboards built on it work unchanged.
  */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
-import { generalStats, itemsStats, type Stat } from "../src/server/report.ts";
+import type { ServerContext } from "../src/context.ts";
+import { generalStats, itemsStats, type Stat } from "../src/report.ts";
 
 type Kind = "counter" | "gauge";
 

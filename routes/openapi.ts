@@ -1,6 +1,6 @@
 /** `/openapi.json`: an OpenAPI 3 description of every route (a test keeps it and the app in step). */
 import type { Hono } from "hono";
-import { VERSION } from "../src/server/context.ts";
+import { VERSION } from "../src/context.ts";
 import { MAX_PAGE } from "./keys.ts";
 
 const error = (description: string) => ({
@@ -341,6 +341,9 @@ export const OPENAPI = {
         parameters: [{ name: "file", in: "path", required: true, schema: { type: "string" } }],
       },
     },
+    "/stats/sizes": statsOp(
+      "memcached `stats sizes` (size histograms are not tracked: `sizes_status` is `disabled`)",
+    ),
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

@@ -2,9 +2,9 @@
  * Reading an HTTP request into store arguments: keys from the raw URL (percent-decoded to bytes),
  * numeric query parameters, entity tags and size-bounded bodies. Pure translation, no cache logic.
  */
+import { MAX_U64 } from "../src/bytes.ts";
 import { isValidKey } from "../src/store/types.ts";
 
-const MAX_U64 = (1n << 64n) - 1n;
 const MAX_U32 = 0xffffffff;
 const INT32_MAX = 0x7fffffff;
 const INT32_MIN = -0x80000000;

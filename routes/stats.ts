@@ -1,14 +1,7 @@
-/** `/stats`: memcached's `stats`, `stats settings`, `stats items`, `stats slabs` and `stats conns` as JSON. */
+/** `/stats`: memcached's stats groups as JSON, from the same table the memcached doors read. */
 import type { Hono } from "hono";
-import type { ServerContext } from "../src/server/context.ts";
-import {
-  connsStats,
-  generalStats,
-  itemsStats,
-  settingsStats,
-  slabsStats,
-  type Stat,
-} from "../src/server/report.ts";
+import type { ServerContext } from "../src/context.ts";
+import { type Stat, STATS_GROUPS } from "../src/report.ts";
 import { json } from "./errors.ts";
 
 /** memcached's names; values that are numbers (rusage's "0.123456" too) become JSON numbers. */
@@ -20,10 +13,11 @@ export function statsObject(stats: Stat[]): Record<string, number | string> {
   return out;
 }
 
+/** `GET /stats` and `GET /stats/<group>` for every view group; `stats reset` is POST /admin/stats/reset. */
 export function statsRoutes(app: Hono, ctx: ServerContext): void {
-  app.get("/stats", () => json(statsObject(generalStats(ctx))));
-  app.get("/stats/settings", () => json(statsObject(settingsStats(ctx))));
-  app.get("/stats/items", () => json(statsObject(itemsStats(ctx))));
-  app.get("/stats/slabs", () => json(statsObject(slabsStats(ctx))));
-  app.get("/stats/conns", () => json(statsObject(connsStats(ctx))));
+  for (const group of STATS_GROUPS) {
+    if (group.action !== undefined) continue;
+    const path = group.name === "" ? "/stats" : `/stats/${group.name}`;
+    app.get(path, () => json(statsObject(group.rows(ctx))));
+  }
 }

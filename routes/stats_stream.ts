@@ -4,8 +4,8 @@
  */
 import type { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { ServerContext } from "../src/server/context.ts";
-import { generalStats, slabsStats } from "../src/server/report.ts";
+import type { ServerContext } from "../src/context.ts";
+import { generalStats, slabsStats } from "../src/report.ts";
 import { statsObject } from "./stats.ts";
 
 export const STREAM_PERIOD_MS = 1000;

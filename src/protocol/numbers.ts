@@ -2,8 +2,7 @@
  * Number parsing on request bytes with the acceptance rules of memcached's safe_strto* helpers
  * (C strtol/strtoul followed by a check that the whole token was used).
  */
-
-const MAX_U64 = (1n << 64n) - 1n;
+import { MAX_U64 } from "../bytes.ts";
 
 /** Parses sign and digits of buf[s..e); null when it is not a whole decimal number. */
 function scan(buf: Uint8Array, s: number, e: number): { negative: boolean; value: bigint } | null {

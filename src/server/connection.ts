@@ -1,18 +1,10 @@
 import { log } from "../log.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
-import { TextSession } from "../protocol/text.ts";
-import type { ConnectionInfo, ServerContext } from "./context.ts";
+import type { SessionFactory } from "../protocol/sessions.ts";
+import type { ConnectionInfo, ServerContext } from "../context.ts";
 
 const INITIAL_READ = 16 * 1024;
-const BINARY_MAGIC = 0x80;
-
-/** Creates the binary protocol session; installed by the binary protocol module. */
-export type SessionFactory = (ctx: ServerContext, conn: ConnectionInfo) => Session;
-let binaryFactory: SessionFactory | null = null;
-export function installBinarySession(factory: SessionFactory): void {
-  binaryFactory = factory;
-}
 
 let nextId = 1;
 
@@ -26,6 +18,7 @@ export async function serveConnection(
   conn: Deno.Conn,
   addr: string,
   listenAddr: string,
+  newSession: SessionFactory,
 ): Promise<void> {
   const counters = ctx.store.counters;
   const info: ConnectionInfo = {
@@ -81,7 +74,7 @@ export async function serveConnection(
       info.state = "conn_parse_cmd";
       end += n;
       counters.bytes_read += n;
-      if (session === null) session = chooseSession(ctx, info, buf[start]);
+      if (session === null) session = newSession(info, buf[start]);
       start = session.consume(buf, start, end, out);
       if (out.length > 0) {
         info.state = "conn_mwrite";
@@ -103,13 +96,6 @@ export async function serveConnection(
     info.close();
     log.debug("connection {id} closed", { id: info.id });
   }
-}
-
-function chooseSession(ctx: ServerContext, info: ConnectionInfo, first: number): Session {
-  const protocol = ctx.config.protocol;
-  const binary = protocol === "binary" || (protocol === "auto" && first === BINARY_MAGIC);
-  if (binary && binaryFactory !== null) return binaryFactory(ctx, info);
-  return new TextSession(ctx, info);
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

@@ -1,11 +1,17 @@
+import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
-import type { ServerContext } from "./context.ts";
+import type { ServerContext } from "../context.ts";
 import { serveConnection } from "./connection.ts";
+import type { SessionFactory } from "../protocol/sessions.ts";
 
-const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
 
 /** Accepts clients on one listener until it is closed; returns when the accept loop ends. */
-export async function acceptLoop(ctx: ServerContext, listener: Deno.Listener): Promise<void> {
+export async function acceptLoop(
+  ctx: ServerContext,
+  listener: Deno.Listener,
+  newSession: SessionFactory,
+): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
   try {
@@ -20,8 +26,7 @@ export async function acceptLoop(ctx: ServerContext, listener: Deno.Listener): P
         });
         continue;
       }
-      if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
-      const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr);
+      const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
       inflight.add(p);
       p.finally(() => inflight.delete(p));
     }

@@ -1,6 +1,15 @@
 /** Starts the real server (main.ts) or the real memcached as child processes on free ports. */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** `deno` arguments that run the server with the same permissions as `deno task start`. */
+export const RUN_MAIN = [
+  "run",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
+  MAIN,
+];
 
 export interface Child {
   port: number;
@@ -84,13 +93,7 @@ export function startOurs(args: string[] = []): Promise<Child> {
     ? Number(args[args.indexOf("--http-port") + 1])
     : freePort();
   const full = [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    // The same permissions as `deno task start`, so a missing one fails here too.
-    "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
-    MAIN,
+    ...RUN_MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
     ...args,

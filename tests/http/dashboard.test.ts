@@ -1,12 +1,9 @@
 /** The dashboard's files and the stats event stream over HTTP (the browser tests drive the page). */
 import assert from "node:assert/strict";
-import { createApp } from "../../routes/app.ts";
 import { STREAM_STALL_MS } from "../../routes/stats_stream.ts";
-import { Clock } from "../../src/clock.ts";
-import { parseConfig } from "../../src/config.ts";
-import { Store } from "../../src/store/store.ts";
 import { RawClient } from "../helpers/client.ts";
 import { call, httpReady } from "../helpers/http.ts";
+import { contextFor, httpFor } from "../helpers/in_process.ts";
 import { startOurs } from "../helpers/server.ts";
 
 /** Reads SSE events from a response body; `next()` is null once the stream has ended. */
@@ -136,23 +133,9 @@ Deno.test("a stopping server ends its event streams and exits", async () => {
 });
 
 Deno.test("a stream client that does not read is dropped, not queued for", async () => {
-  const parsed = parseConfig([], {});
-  assert.ok("config" in parsed);
-  const store = new Store(new Clock(), {
-    maxBytes: 1 << 20,
-    itemSizeMax: 1 << 20,
-    evict: true,
-    casEnabled: true,
-  });
   const stopping = new AbortController();
-  const app = createApp({
-    store,
-    config: parsed.config,
-    connections: new Set(),
-    requestShutdown() {},
-    stopping: stopping.signal,
-  });
-  const res = await app.fetch(new Request("http://localhost/stats/stream"));
+  const http = httpFor({ ...contextFor(), stopping: stopping.signal });
+  const res = await http(new Request("http://localhost/stats/stream"));
   const stream = events(res.body!);
   try {
     assert.ok(await stream.next());

@@ -1,0 +1,26 @@
+import type { Config } from "./config.ts";
+import type { Store } from "./store/store.ts";
+
+export const VERSION = "1.6.18";
+
+/** What a connection knows about itself, for `stats conns` and the idle timeout. */
+export interface ConnectionInfo {
+  id: number;
+  /** "tcp:127.0.0.1:40000" or "unix:/path". */
+  addr: string;
+  listenAddr: string;
+  state: string;
+  lastCommand: number;
+  close(): void;
+}
+
+/** The state every door shares: the store, the settings and the live connections. */
+export interface ServerContext {
+  store: Store;
+  config: Config;
+  connections: Set<ConnectionInfo>;
+  /** `shutdown` (with -A) and signals call this. */
+  requestShutdown(): void;
+  /** Aborts when the server starts to stop, so that endless responses (event streams) end. */
+  stopping?: AbortSignal;
+}

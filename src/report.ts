@@ -1,0 +1,251 @@
+import process from "node:process";
+import { bytesEqualAscii } from "./bytes.ts";
+import type { ServerContext } from "./context.ts";
+import { VERSION } from "./context.ts";
+
+/** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
+export type Stat = [string, number | string];
+
+/**
+ * One `stats <group>` as every door answers it: the text command, the binary stat packet (key =
+ * group) and `GET /stats/<group>` (or `/stats` for the general group) all look groups up here.
+ */
+export interface StatsGroup {
+  /** "" for plain `stats`. */
+  name: string;
+  rows(ctx: ServerContext): Stat[];
+  /** memcached's binary protocol matches this group by prefix ("settingsX" is settings). */
+  binaryPrefix?: boolean;
+  /** Not a group memcached's binary protocol knows (it answers not found). */
+  textOnly?: boolean;
+  /** A command, not a view: HTTP offers it as a POST elsewhere, text answers this line. */
+  action?: string;
+}
+
+export const STATS_GROUPS: readonly StatsGroup[] = [
+  { name: "", rows: generalStats },
+  {
+    name: "reset",
+    rows: (ctx) => {
+      ctx.store.counters.reset();
+      return [];
+    },
+    binaryPrefix: true,
+    action: "RESET",
+  },
+  { name: "settings", rows: settingsStats, binaryPrefix: true },
+  { name: "items", rows: itemsStats },
+  { name: "slabs", rows: slabsStats },
+  // Item size histograms are off unless `-o track_sizes`, which this server does not offer.
+  { name: "sizes", rows: () => [["sizes_status", "disabled"]] },
+  { name: "conns", rows: connsStats, textOnly: true },
+];
+
+/** A group by its exact name (the HTTP door's routes). */
+export function statsGroup(name: string): StatsGroup {
+  return STATS_GROUPS.find((g) => g.name === name)!;
+}
+
+/** The group a door was asked for, by memcached's matching rules for that door; null if none. */
+export function findStatsGroup(
+  name: Uint8Array,
+  door: "text" | "binary",
+): StatsGroup | null {
+  for (const group of STATS_GROUPS) {
+    const n = group.name.length;
+    if (door === "binary" && group.textOnly) continue;
+    const prefix = door === "binary" && group.binaryPrefix === true;
+    if (prefix ? name.length < n : name.length !== n) continue;
+    if (bytesEqualAscii(name, 0, group.name)) return group;
+  }
+  return null;
+}
+
+/**
+ * The numbers behind `stats`, `GET /stats` and `GET /metrics`, in memcached's order and names.
+ * All three renderings call these functions so they never disagree.
+ */
+export function generalStats(ctx: ServerContext): Stat[] {
+  const { store, config } = ctx;
+  const c = store.counters;
+  const clock = store.clock;
+  const usage = process.cpuUsage();
+  return [
+    ["pid", Deno.pid],
+    ["uptime", clock.now - clock.started],
+    ["time", clock.now],
+    ["version", VERSION],
+    ["libevent", "deno"],
+    ["pointer_size", 64],
+    ["rusage_user", (usage.user / 1e6).toFixed(6)],
+    ["rusage_system", (usage.system / 1e6).toFixed(6)],
+    ["max_connections", config.maxConnections],
+    ["curr_connections", c.curr_connections],
+    ["total_connections", c.total_connections],
+    ["rejected_connections", c.rejected_connections],
+    ["connection_structures", c.connection_structures],
+    ["cmd_get", c.cmd_get],
+    ["cmd_set", c.cmd_set],
+    ["cmd_flush", c.cmd_flush],
+    ["cmd_touch", c.cmd_touch],
+    ["cmd_meta", c.cmd_meta],
+    ["get_hits", c.get_hits],
+    ["get_misses", c.get_misses],
+    ["get_expired", c.get_expired],
+    ["get_flushed", c.get_flushed],
+    ["delete_misses", c.delete_misses],
+    ["delete_hits", c.delete_hits],
+    ["incr_misses", c.incr_misses],
+    ["incr_hits", c.incr_hits],
+    ["decr_misses", c.decr_misses],
+    ["decr_hits", c.decr_hits],
+    ["cas_misses", c.cas_misses],
+    ["cas_hits", c.cas_hits],
+    ["cas_badval", c.cas_badval],
+    ["touch_hits", c.touch_hits],
+    ["touch_misses", c.touch_misses],
+    ["store_too_large", c.store_too_large],
+    ["store_no_memory", c.store_no_memory],
+    ["auth_cmds", c.auth_cmds],
+    ["auth_errors", c.auth_errors],
+    ["bytes_read", c.bytes_read],
+    ["bytes_written", c.bytes_written],
+    ["limit_maxbytes", store.maxBytes],
+    ["accepting_conns", 1],
+    // Over -c a connection is refused at once (memcached's maxconns_fast): accept never pauses.
+    ["listen_disabled_num", 0],
+    ["time_in_listen_disabled_us", 0],
+    ["threads", 1],
+    // A connection's whole batch is answered at once: there is no -R limit to yield at.
+    ["conn_yields", 0],
+    ["hash_power_level", Math.log2(store.hashBuckets)],
+    ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
+    // The hash table doubles in one step, never in the background.
+    ["hash_is_expanding", 0],
+    // Pages are never moved between classes while in use; an emptied page returns to the pool.
+    ["slab_reassign_rescues", 0],
+    ["slab_reassign_chunk_rescues", 0],
+    ["slab_reassign_evictions_nomem", 0],
+    ["slab_reassign_inline_reclaim", 0],
+    ["slab_reassign_busy_items", 0],
+    ["slab_reassign_busy_deletes", 0],
+    ["slab_reassign_running", 0],
+    ["slabs_moved", 0],
+    ["lru_crawler_running", 0],
+    ["lru_crawler_starts", c.lru_crawler_starts],
+    ["lru_maintainer_juggles", 0],
+    ["malloc_fails", 0],
+    ["log_worker_dropped", 0],
+    ["log_worker_written", 0],
+    ["log_watcher_skipped", 0],
+    ["log_watcher_sent", 0],
+    ["log_watchers", 0],
+    ["unexpected_napi_ids", 0],
+    ["round_robin_fallback", 0],
+    ["bytes", store.bytes],
+    ["curr_items", store.currItems],
+    ["total_items", c.total_items],
+    ["slab_global_page_pool", store.freePages],
+    ["expired_unfetched", c.expired_unfetched],
+    ["evicted_unfetched", c.evicted_unfetched],
+    ["evicted_active", c.evicted_active],
+    ["evictions", c.evictions],
+    ["reclaimed", c.reclaimed],
+    ["crawler_reclaimed", c.crawler_reclaimed],
+    ["crawler_items_checked", c.crawler_items_checked],
+    // One LRU: nothing moves between HOT, WARM and COLD, and a hit is never dropped.
+    ["lrutail_reflocked", 0],
+    ["moves_to_cold", 0],
+    ["moves_to_warm", 0],
+    ["moves_within_lru", 0],
+    ["direct_reclaims", c.direct_reclaims],
+    ["lru_bumps_dropped", 0],
+    ["http_requests", c.http_requests],
+    ["http_errors", c.http_errors],
+    ["rss_bytes", Deno.memoryUsage().rss],
+  ];
+}
+
+export function settingsStats(ctx: ServerContext): Stat[] {
+  const { config, store } = ctx;
+  return [
+    ["maxbytes", store.maxBytes],
+    ["maxconns", config.maxConnections],
+    ["tcpport", config.port],
+    ["udpport", 0],
+    ["inter", config.listen],
+    ["verbosity", config.verbosity],
+    ["oldest", 0],
+    ["evictions", config.evictions ? "on" : "off"],
+    ["domain_socket", config.unixSocket ?? "NULL"],
+    ["umask", config.unixMask.toString(8)],
+    ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
+    ["cas_enabled", config.casEnabled ? "yes" : "no"],
+    ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
+    ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
+    ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
+    ["item_size_max", config.itemSizeMax],
+    ["flush_enabled", "yes"],
+    ["idle_timeout", config.idleTimeout],
+    ["http_port", config.httpPort],
+    ["http_host", config.httpHost],
+    ["http_auth", config.httpToken !== null ? "yes" : "no"],
+  ];
+}
+
+/** `stats items`: one pseudo slab class holds every item here. */
+export function itemsStats(ctx: ServerContext): Stat[] {
+  const { store } = ctx;
+  const c = store.counters;
+  if (store.currItems === 0) return [];
+  return [
+    ["items:1:number", store.currItems],
+    ["items:1:age", 0],
+    ["items:1:mem_requested", store.bytes],
+    ["items:1:evicted", c.evictions],
+    ["items:1:evicted_unfetched", c.evicted_unfetched],
+    ["items:1:evicted_active", c.evicted_active],
+    ["items:1:expired_unfetched", c.expired_unfetched],
+    ["items:1:reclaimed", c.reclaimed],
+    ["items:1:crawler_reclaimed", c.crawler_reclaimed],
+    ["items:1:crawler_items_checked", c.crawler_items_checked],
+  ];
+}
+
+export function slabsStats(ctx: ServerContext): Stat[] {
+  const { store } = ctx;
+  const c = store.counters;
+  const lines: Stat[] = [];
+  if (store.currItems > 0) {
+    lines.push(
+      ["1:used_chunks", store.currItems],
+      ["1:get_hits", c.get_hits],
+      ["1:cmd_set", c.cmd_set],
+      ["1:delete_hits", c.delete_hits],
+      ["1:incr_hits", c.incr_hits],
+      ["1:decr_hits", c.decr_hits],
+      ["1:cas_hits", c.cas_hits],
+      ["1:cas_badval", c.cas_badval],
+      ["1:touch_hits", c.touch_hits],
+    );
+  }
+  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], [
+    "total_malloced",
+    store.mallocedBytes,
+  ]);
+  return lines;
+}
+
+export function connsStats(ctx: ServerContext): Stat[] {
+  const now = ctx.store.clock.now;
+  const lines: Stat[] = [];
+  for (const conn of ctx.connections) {
+    lines.push(
+      [`${conn.id}:addr`, conn.addr],
+      [`${conn.id}:listen_addr`, conn.listenAddr],
+      [`${conn.id}:state`, conn.state],
+      [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],
+    );
+  }
+  return lines;
+}
