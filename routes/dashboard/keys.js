@@ -128,13 +128,16 @@ async function save(event) {
       body,
     },
   );
+  let message = `Saved ${current.key}.`;
   if (res.status === 412) {
-    say(`Not saved: ${current.key} changed since it was read (its CAS moved). Reloaded it.`);
+    message = `Not saved: ${current.key} changed since it was read (its CAS moved). Reloaded it.`;
   } else if (!res.ok) {
     say(`Not saved: ${await problem(res)}`);
     return;
-  } else say(`Saved ${current.key}.`);
+  }
+  // Said once the item on show is the one just written, so what is read next is current.
   await openKey(current.key);
+  say(message);
 }
 
 async function remove() {
@@ -172,10 +175,10 @@ async function create(event) {
     );
     return;
   }
-  say(`Created ${key}.`);
   byId("create-form").reset();
   await loadPage();
   await openKey(key);
+  say(`Created ${key}.`);
 }
 
 /** Shows the page of keys that starts after `cursor`. */
