@@ -70,14 +70,17 @@ async function withServer(
   body: (server: Child, base: string, browser: Browser) => Promise<void>,
 ) {
   const server = await startOurs(args);
-  const { browser, profile } = await launch();
   try {
-    const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
-    await body(server, base, browser);
+    const { browser, profile } = await launch();
+    try {
+      const base = await httpReady(`http://127.0.0.1:${server.httpPort}`);
+      await body(server, base, browser);
+    } finally {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true });
+    }
   } finally {
-    await browser.close();
     await server.stop();
-    await Deno.remove(profile, { recursive: true });
   }
 }
 
