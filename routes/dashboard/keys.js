@@ -237,5 +237,6 @@ export function initKeys() {
   byId("edit-form").addEventListener("submit", save);
   byId("delete-key").addEventListener("click", remove);
   byId("create-form").addEventListener("submit", create);
-  return loadPage();
+  // No listing until asked: each page of GET /keys scans the whole cache.
+  say("Search lists keys by prefix (an empty prefix lists all).");
 }

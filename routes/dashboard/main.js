@@ -54,7 +54,8 @@ async function start() {
   byId("auth-state").dataset.auth = open ? "open" : "token";
   byId("forget-token").hidden = open || !hasToken();
   followStats(createCharts(byId("charts")));
-  await Promise.all([initKeys(), watchHotKeys()]);
+  initKeys();
+  await watchHotKeys();
 }
 
 start().catch((err) => {
