@@ -124,6 +124,8 @@ export function createCharts(container) {
     now.className = "now";
     now.textContent = "waiting for data…";
     const plot = document.createElement("div");
+    plot.setAttribute("role", "img");
+    plot.setAttribute("aria-label", `${def.title}, last ${HISTORY / 60} minutes`);
     figure.append(caption, now, plot);
     container.append(figure);
     const data = [times, ...def.series.map(() => [])];
