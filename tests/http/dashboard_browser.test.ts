@@ -213,7 +213,8 @@ Deno.test({
 
       await Deno.mkdir(OUT, { recursive: true });
       await page.screenshot({ path: `${OUT}dashboard-1280.png`, fullPage: true });
-      await page.setViewport({ width: 375, height: 800, isMobile: true });
+      // Width only: isMobile would reload the page and lose its state.
+      await page.setViewport({ width: 375, height: 800 });
       await new Promise((r) => setTimeout(r, 1500));
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
       await page.screenshot({ path: `${OUT}dashboard-375.png`, fullPage: true });
