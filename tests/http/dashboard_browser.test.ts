@@ -184,7 +184,8 @@ Deno.test({
         await mc.call(`set dash:alpha 5 0 ${edited.length}\r\n${edited}\r\n`),
         "STORED\r\n",
       );
-      await page.click("#key-list button");
+      // Clicked inside the page: the list may re-render between finding the button and a click.
+      await page.$eval("#key-list button", (b) => (b as HTMLElement).click());
       await page.waitForFunction(() =>
         /edited/.test(document.getElementById("detail-value")!.textContent ?? "")
       );
@@ -208,8 +209,12 @@ Deno.test({
       );
       assert.equal(await mc.call("get dash:new\r\n", "END\r\n"), "END\r\n");
       mc.conn.close();
-      await page.click("#key-list button");
-      await page.waitForFunction(() => !document.getElementById("key-detail")!.hidden);
+      // The list re-renders after the delete: click inside the page until an item opens, so a
+      // button replaced between finding and clicking it cannot fail the step.
+      await page.waitForFunction(() => {
+        document.querySelector<HTMLButtonElement>("#key-list button")?.click();
+        return !document.getElementById("key-detail")!.hidden;
+      }, { polling: 200 });
 
       await Deno.mkdir(OUT, { recursive: true });
       await page.screenshot({ path: `${OUT}dashboard-1280.png`, fullPage: true });
