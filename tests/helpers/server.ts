@@ -89,7 +89,7 @@ export function startOurs(args: string[] = []): Promise<Child> {
     "--allow-read",
     "--allow-write",
     // The same permissions as `deno task start`, so a missing one fails here too.
-    "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
+    "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME",
     MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
@@ -109,13 +109,22 @@ export function which(name: string): string | null {
   return null;
 }
 
-/** The real memcached on a free port, or null (with a loud message) when it is not installed. */
-export async function startMemcached(args: string[] = []): Promise<Child | null> {
+/**
+ * True when `program` is not installed, said loudly once: tests that need it pass
+ * `{ ignore: missing(...) }`, so Deno's summary counts them as ignored, never as passed.
+ */
+export function missing(program: string, debianPackage: string): boolean {
+  if (which(program) !== null) return false;
+  console.warn(`!!! IGNORED: ${program} is not installed (apt-get install ${debianPackage}) !!!`);
+  return true;
+}
+
+export const NO_MEMCACHED = missing("memcached", "memcached");
+
+/** The real memcached on a free port (tests that call it are ignored without it). */
+export async function startMemcached(args: string[] = []): Promise<Child> {
   const bin = which("memcached");
-  if (bin === null) {
-    console.warn("\n!!! SKIPPED: memcached is not installed (apt-get install memcached) !!!\n");
-    return null;
-  }
+  if (bin === null) throw new Error("memcached is not installed");
   const port = freePort();
   const user = Deno.uid() === 0 ? ["-u", "root"] : [];
   return await spawn(

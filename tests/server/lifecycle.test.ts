@@ -12,7 +12,7 @@ async function runMain(args: string[]) {
       "--allow-net",
       "--allow-read",
       "--allow-write",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
+      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME",
       MAIN,
       ...args,
     ],
@@ -115,7 +115,7 @@ Deno.test("-o idle_timeout closes connections that say nothing", async () => {
 });
 
 Deno.test("-s serves a unix socket, and TCP only with -p", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".sock" });
+  const path = `${await Deno.makeTempDir()}/memcached.sock`;
   const httpPort = freePort();
   const server = await startOurs(["-s", path, "-p", "0", "--http-port", String(httpPort)]);
   try {

@@ -24,6 +24,7 @@ import {
   writeHeader,
 } from "./wire.ts";
 import { checkPlain, isPlain, MAX_MECH_LENGTH, MECHANISMS } from "./sasl.ts";
+import { traceCommand, tracing } from "../../log.ts";
 import { hold, isKeyHeld, release, REQS_PER_EVENT } from "../held.ts";
 import type { Output } from "../output.ts";
 import type { Session } from "../session.ts";
@@ -46,9 +47,12 @@ export class BinarySession implements Session {
   /** Offset of the current request's header in `buf`. */
   private at = 0;
   private readonly store: Store;
+  /** The connection id for -vv command lines, 0 when not tracing. */
+  private readonly traceId: number;
 
   constructor(readonly ctx: ServerContext, readonly conn: ConnectionInfo | null) {
     this.store = ctx.store;
+    this.traceId = conn !== null && tracing() ? conn.id : 0;
     this.authenticated = !ctx.config.saslEnabled;
   }
 
@@ -110,6 +114,7 @@ export class BinarySession implements Session {
     if (keyLength > MAX_KEY_LENGTH) return this.fatal(Status.EINVAL, after);
 
     const key = b.subarray(keyAt, after);
+    if (this.traceId !== 0) traceBinary(this.traceId, opcode, key);
     const bare = extLength === 0 && keyLength === 0 && bodyLength === 0;
     switch (opcode) {
       case Op.GET:
@@ -378,6 +383,8 @@ export class BinarySession implements Session {
   }
 
   private flush(quiet: boolean, delay: number): void {
+    // As memcached with -F: an authentication error, even for the quiet form.
+    if (!this.ctx.config.flushEnabled) return this.error(Status.AUTH_ERROR);
     this.store.flush(delay);
     if (!quiet) this.ok(0, 0, 0);
   }
@@ -499,4 +506,15 @@ function startsWith(bytes: Uint8Array, word: string): boolean {
 
 function equals(bytes: Uint8Array, word: string): boolean {
   return bytes.length === word.length && startsWith(bytes, word);
+}
+
+const OP_NAMES = new Map<number, string>(
+  Object.entries(Op).map(([name, code]) => [code, name.toLowerCase()]),
+);
+const latin1 = new TextDecoder("latin1");
+
+/** The -vv line of a binary request: its opcode name and key (never its value). */
+function traceBinary(id: number, opcode: number, key: Uint8Array): void {
+  const name = OP_NAMES.get(opcode) ?? `0x${opcode.toString(16)}`;
+  traceCommand(id, key.length === 0 ? `bin ${name}` : `bin ${name} ${latin1.decode(key)}`);
 }
