@@ -76,6 +76,7 @@ export function parseConfig(
 ): ParseResult {
   // `deno task start -- -p 1` hands the program the `--` too.
   if (args[0] === "--") args = args.slice(1);
+  args = joinNegativePorts(args);
   let parsed;
   try {
     parsed = parseArgs({
@@ -329,4 +330,19 @@ function httpToken(
     throw new UsageError(`--http-token-file ${file}: the first line must hold the token`);
   }
   return token;
+}
+
+/** memcached takes `-p -1`; parseArgs would read the `-1` as a flag, so it is joined: `-p-1`. */
+function joinNegativePorts(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const portFlag = flag === "-p" || flag === "-U" || flag === "--port" || flag === "--udp-port";
+    if (portFlag && /^-\d+$/.test(args[i + 1] ?? "")) {
+      out.push(flag.startsWith("--") ? `${flag}=${args[++i]}` : `${flag}${args[++i]}`);
+    } else {
+      out.push(flag);
+    }
+  }
+  return out;
 }

@@ -1,6 +1,9 @@
 /** Starts the real server (main.ts) or the real memcached as child processes on free ports. */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The same permissions as `deno task start`, so a missing one fails in tests too. */
+export const ENV_PERMISSION =
+  "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME";
 
 export interface Child {
   port: number;
@@ -88,8 +91,7 @@ export function startOurs(args: string[] = []): Promise<Child> {
     "--allow-net",
     "--allow-read",
     "--allow-write",
-    // The same permissions as `deno task start`, so a missing one fails here too.
-    "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME",
+    ENV_PERMISSION,
     MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
@@ -133,4 +135,17 @@ export async function startMemcached(args: string[] = []): Promise<Child> {
     port,
     0,
   );
+}
+
+/** Runs main.ts to its end (for flags that make it exit): its exit code and everything it printed. */
+export async function runMain(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", "--allow-write", ENV_PERMISSION, MAIN, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }

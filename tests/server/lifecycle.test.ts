@@ -1,27 +1,7 @@
 /** The process and its connections: flags, limits, signals, sockets, misbehaving clients. */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { freePort, startOurs } from "../helpers/server.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-async function runMain(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME",
-      MAIN,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
+import { freePort, runMain, startOurs } from "../helpers/server.ts";
 
 Deno.test("SIGTERM and SIGINT stop the server cleanly with exit code 0", async () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
