@@ -159,6 +159,10 @@ async function main(args: string[]): Promise<number> {
     log.error(err.message);
     return LISTEN_FAILED;
   }
+  // Before the pid file exists: whoever reads it may signal at once.
+  const onSignal = () => server.ctx.requestShutdown();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
   if (config.portFile !== null && server.port !== 0) {
     writeFileAtomically(config.portFile, portFileLines(config.listen, server.port));
@@ -178,9 +182,6 @@ async function main(args: string[]): Promise<number> {
     });
   }
 
-  const onSignal = () => server.ctx.requestShutdown();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
   await server.shutdownRequested;
   log.info("shutting down");
   await server.stop();

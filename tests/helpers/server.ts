@@ -137,7 +137,10 @@ export async function startMemcached(args: string[] = []): Promise<Child> {
   );
 }
 
-/** Runs main.ts to its end (for flags that make it exit): its exit code and everything it printed. */
+/**
+ * Runs main.ts to its end (for flags that make it exit): its exit code and everything it printed.
+ * A server that starts instead of exiting is killed after 15 s (exit code 143), failing the test.
+ */
 export async function runMain(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-read", "--allow-write", ENV_PERMISSION, MAIN, ...args],
@@ -145,6 +148,7 @@ export async function runMain(args: string[], env: Record<string, string> = {}) 
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    signal: AbortSignal.timeout(15_000),
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
