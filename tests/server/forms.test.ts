@@ -19,8 +19,10 @@ async function startsWith(prefix: string[], dashes: boolean) {
     stderr: "piped",
   }).spawn();
   const output = child.output();
+  let exited = false;
+  child.status.then(() => (exited = true));
   let client: RawClient | null = null;
-  for (let i = 0; i < 300 && client === null; i++) {
+  for (let i = 0; i < 300 && client === null && !exited; i++) {
     try {
       client = await RawClient.connect(port);
     } catch {

@@ -85,3 +85,9 @@ Deno.test("-vv with -Y: the authentication data block (the password) is never lo
   assert.doesNotMatch(out, /pa55word/);
   assert.match(out, /<\d+ get x/);
 });
+
+Deno.test("--http-token on the command line warns that process lists show it", async () => {
+  const out = await withServer(["--http-token", "visible-token"], () => Promise.resolve());
+  assert.match(out, /--http-token shows the token in process lists/);
+  assert.doesNotMatch(out, /visible-token/);
+});
