@@ -3,13 +3,25 @@
  * the configuration asks for (memcached over TCP and unix sockets, HTTP), and stops them on a signal.
  */
 import { createHttpDoor } from "./routes/app.ts";
+import { logRequests } from "./routes/request_log.ts";
 import { Clock } from "./src/clock.ts";
-import { type Config, ENV_VARS, parseConfig, USAGE, UsageError } from "./src/config.ts";
+import { type Config, ENV_VARS, parseConfig, UsageError } from "./src/config.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
+import {
+  clearStaleSocket,
+  LISTEN_FAILED,
+  ListenError,
+  listenOrExplain,
+  portFileLines,
+  removeIfThere,
+  writeFileAtomically,
+} from "./src/startup.ts";
 import { Store } from "./src/store/store.ts";
+import { USAGE } from "./src/usage.ts";
+import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -23,7 +35,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Opens the one store and every door the configuration asks for. */
+/** Opens the one store and every door the configuration asks for; throws ListenError. */
 export function startServer(config: Config): RunningServer {
   const clock = new Clock();
   clock.start();
@@ -48,33 +60,51 @@ export function startServer(config: Config): RunningServer {
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
-  if (config.port !== 0) {
-    const tcp = Deno.listen({ hostname: config.listen, port: config.port, transport: "tcp" });
-    listeners.push(tcp);
-    port = (tcp.addr as Deno.NetAddr).port;
-  }
-  if (config.unixSocket !== null) {
-    try {
-      Deno.removeSync(config.unixSocket);
-    } catch { /* not there */ }
-    const unix = Deno.listen({ path: config.unixSocket, transport: "unix" });
-    Deno.chmodSync(config.unixSocket, 0o777 & ~(~config.unixMask & 0o777) & config.unixMask);
-    listeners.push(unix);
+  let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  let httpPort = 0;
+  try {
+    if (config.port !== 0) {
+      const tcp = listenOrExplain(
+        "memcached TCP",
+        `${config.listen}:${config.port}`,
+        () => Deno.listen({ hostname: config.listen, port: Math.max(config.port, 0) }),
+      );
+      listeners.push(tcp);
+      port = (tcp.addr as Deno.NetAddr).port;
+    }
+    const path = config.unixSocket;
+    if (path !== null) {
+      clearStaleSocket(path);
+      const unix = listenOrExplain("memcached unix socket", path, () => {
+        const listener = Deno.listen({ path, transport: "unix" });
+        Deno.chmodSync(path, config.unixMask & 0o777);
+        return listener;
+      });
+      listeners.push(unix);
+    }
+    if (config.httpPort !== 0) {
+      const door = createHttpDoor(ctx);
+      const handler = config.verbosity >= 2 ? logRequests(door.fetch) : door.fetch;
+      http = listenOrExplain(
+        "HTTP",
+        `${config.httpHost}:${config.httpPort}`,
+        () =>
+          Deno.serve(
+            { hostname: config.httpHost, port: config.httpPort, onListen: () => {} },
+            handler,
+          ),
+      );
+      httpPort = http.addr.port;
+    }
+  } catch (err) {
+    for (const l of listeners) l.close();
+    store.stopSweeper();
+    clock.stop();
+    throw err;
   }
   const sessions = memcachedSessions(ctx);
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
   const reaper = startIdleReaper(ctx);
-
-  let http: Deno.HttpServer<Deno.NetAddr> | null = null;
-  let httpPort = 0;
-  if (config.httpPort !== 0) {
-    const door = createHttpDoor(ctx);
-    http = Deno.serve(
-      { hostname: config.httpHost, port: config.httpPort, onListen: () => {} },
-      door.fetch,
-    );
-    httpPort = http.addr.port;
-  }
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
@@ -106,28 +136,53 @@ export function startServer(config: Config): RunningServer {
 async function main(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseConfig(args, Object.fromEntries(ENV_VARS.map((v) => [v, Deno.env.get(v)])));
+    parsed = parseConfig(args, Object.fromEntries(ENV_VARS.map((v) => [v, readEnv(v)])));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`error: ${err.message}\n\n${USAGE}`);
-    return 64;
+    console.error(err.message);
+    return err.exitCode;
   }
   if ("exit" in parsed) {
-    console.log(parsed.exit === "help" ? USAGE : `memcached ${VERSION} (deno)`);
+    console.log(
+      parsed.exit === "help"
+        ? USAGE
+        : `${SERVER_NAME} ${SERVER_VERSION} (memcached ${VERSION} protocol)`,
+    );
     return 0;
   }
   const config = parsed.config;
-  await setupLogging(config.verbosity);
+  await setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
+  if (config.httpTokenOnCommandLine) {
+    log.warn(
+      "--http-token shows the token in process lists: use --http-token-file or $MEMCACHED_HTTP_TOKEN",
+    );
+  }
 
-  const server = startServer(config);
+  let server: RunningServer;
+  try {
+    server = startServer(config);
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    log.error(err.message);
+    return LISTEN_FAILED;
+  }
+  // Before the pid file exists: whoever reads it may signal at once.
+  const onSignal = () => server.ctx.requestShutdown();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
+  if (config.portFile !== null && server.port !== 0) {
+    writeFileAtomically(config.portFile, portFileLines(config.listen, server.port));
+  }
   const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).
   log.info(
-    `listening: memcached ${memcachedAddr}${unix}, HTTP ${httpAddr}; memory limit ` +
-      `${config.maxBytes / 1024 / 1024} MB, item size max ${config.itemSizeMax} bytes`,
+    `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}, HTTP ` +
+      `${httpAddr}; memory limit ${config.maxBytes / 1024 / 1024} MB, item size max ` +
+      `${config.itemSizeMax} bytes`,
   );
   if (config.httpPort !== 0 && config.httpToken === null && !isLoopback(config.httpHost)) {
     log.warn("the HTTP API listens on {host} without a token: anyone who can reach it can use it", {
@@ -135,13 +190,17 @@ async function main(args: string[]): Promise<number> {
     });
   }
 
-  const onSignal = () => server.ctx.requestShutdown();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
   await server.shutdownRequested;
   log.info("shutting down");
   await server.stop();
+  if (config.pidFile !== null) removeIfThere(config.pidFile);
   return 0;
+}
+
+/** A variable the process may not read (an older --allow-env list) counts as unset. */
+function readEnv(variable: string): string | undefined {
+  const state = Deno.permissions.querySync({ name: "env", variable }).state;
+  return state === "granted" ? Deno.env.get(variable) : undefined;
 }
 
 function isLoopback(host: string): boolean {

@@ -6,7 +6,8 @@ import { installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
-import { openapiRoutes } from "./openapi.ts";
+import { OPENAPI, openapiRoutes } from "./openapi.ts";
+import { checkQuery } from "./query_check.ts";
 import { statsRoutes } from "./stats.ts";
 import { statsStreamRoutes } from "./stats_stream.ts";
 
@@ -29,6 +30,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   const token = ctx.config.httpToken;
   dashboardRoutes(app, counters); // before the token guard: the page holds no data
   if (token !== null) app.use("*", requireToken(token, counters));
+  app.use("*", checkQuery(OPENAPI));
   healthRoutes(app, ctx);
   const readValue = keyRoutes(app, ctx);
   statsRoutes(app, ctx);
@@ -46,6 +48,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
       const url = request.url;
       if (isPlainKeyPath(url)) return readValue(url);
     }
+    if (request.method === "HEAD") return headOf(app.fetch(asGet(request), info));
     return app.fetch(request, info);
   };
   return { app, fetch };
@@ -60,4 +63,18 @@ function isPlainKeyPath(url: string): boolean {
     if (ch === 47 /* / */ || ch === 63 /* ? */ || ch === 35 /* # */) return false;
   }
   return true;
+}
+
+function asGet(request: Request): Request {
+  return new Request(request.url, { method: "GET", headers: request.headers });
+}
+
+/** The answer to HEAD: GET's status and headers with the length of the body it would send. */
+async function headOf(get: Response | Promise<Response>): Promise<Response> {
+  const response = await get;
+  const headers = new Headers(response.headers);
+  if (response.body !== null) {
+    headers.set("content-length", String((await response.arrayBuffer()).byteLength));
+  }
+  return new Response(null, { status: response.status, headers });
 }

@@ -92,7 +92,10 @@ export function installFallbacks(app: Hono, counters: Counters): void {
         allow,
       });
     }
-    return fail(counters, 404, "no_route", `no route for ${c.req.method} ${path}`);
+    const slash = path.startsWith("/keys/")
+      ? " (a key containing / is written %2F: /keys/a%2Fb)"
+      : "";
+    return fail(counters, 404, "no_route", `no route for ${c.req.method} ${path}${slash}`);
   });
   app.onError((err) => {
     if (err instanceof BadParameter) return fail(counters, 400, "bad_parameter", err.message);

@@ -12,12 +12,12 @@ import {
   base64,
   base64url,
   etag,
+  expiryOf,
   fromBase64url,
   jsonU64,
   keyFromUrl,
   keyText,
   parseCount,
-  parseExptime,
   parseFlags,
   parseIfMatch,
   parseU64Text,
@@ -101,9 +101,8 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
     const key = keyFromUrl(req.url);
     if (key === null) return badKey();
     const q = new Query(req.url);
-    const ttlText = q.text("ttl");
     const flagsText = q.text("flags");
-    const ttl = ttlText === undefined ? 0 : parseExptime("ttl", ttlText);
+    const ttl = expiryOf((name) => q.text(name), store.clock.now) ?? 0;
     const flags = flagsText === undefined ? 0 : parseFlags(flagsText);
     const ifMatch = req.headers.get("if-match");
     const ifNoneMatch = req.headers.get("if-none-match");
@@ -212,10 +211,9 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       const param = (name: string) => q.text(name) ?? fields[name];
       const byText = param("by");
       const initialText = param("initial");
-      const ttlText = param("ttl");
       const by = byText === undefined ? 1n : parseU64Text("by", byText);
       const initial = initialText === undefined ? null : parseU64Text("initial", initialText);
-      const ttl = ttlText === undefined ? 0 : parseExptime("ttl", ttlText);
+      const ttl = expiryOf(param, store.clock.now) ?? 0;
       switch (store.arith(key, op === "incr", by, compareCas, initial, ttl)) {
         case "ok":
           return json({ value: jsonU64(store.lastNumber) }, 200, { etag: etag(store.lastCas) });
@@ -240,9 +238,12 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
     const req = c.req.raw;
     const key = keyFromUrl(req.url);
     if (key === null) return badKey();
-    const ttlText = new Query(req.url).text("ttl");
-    if (ttlText === undefined) throw new BadParameter("touch needs ttl (seconds, memcached rules)");
-    const h = store.touch(key, parseExptime("ttl", ttlText));
+    const q = new Query(req.url);
+    const asked = expiryOf((name) => q.text(name), store.clock.now);
+    if (asked === undefined) {
+      throw new BadParameter("touch needs ttl (seconds from now) or exptime (memcached's rule)");
+    }
+    const h = store.touch(key, asked);
     if (h === -1) return missing();
     const headers: Record<string, string> = { etag: etag(store.casOf(h)) };
     const exptime = store.exptimeOf(h);
@@ -259,6 +260,8 @@ function casPrecondition(req: Request): bigint {
   const tag = parseIfMatch(header);
   return tag === "*" ? 0n : tag;
 }
+
+const ARITH_FIELDS = new Set(["by", "initial", "ttl", "exptime"]);
 
 /** The fields of a small JSON object body, as text; "unsupported" when it is not JSON. */
 function jsonFields(
@@ -278,6 +281,11 @@ function jsonFields(
   }
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(parsed)) {
+    if (!ARITH_FIELDS.has(name)) {
+      throw new BadParameter(
+        `unknown field ${name} (the body takes ${[...ARITH_FIELDS].join(", ")})`,
+      );
+    }
     if (typeof value === "string") out[name] = value;
     else if (typeof value === "number" && Number.isSafeInteger(value)) out[name] = String(value);
     else {

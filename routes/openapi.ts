@@ -1,6 +1,6 @@
 /** `/openapi.json`: an OpenAPI 3 description of every route (a test keeps it and the app in step). */
 import type { Hono } from "hono";
-import { VERSION } from "../src/context.ts";
+import { SERVER_VERSION } from "../src/version.ts";
 import { MAX_PAGE } from "./keys.ts";
 
 const error = (description: string) => ({
@@ -48,8 +48,12 @@ const ifMatch = {
 };
 const ttl = query(
   "ttl",
-  "memcached exptime: 0 never expires, up to 2592000 seconds relative, larger values a unix " +
-    "time, negative already expired",
+  "Seconds from now, any size: 0 never expires, negative already expired (not with exptime)",
+  { type: "integer", format: "int32" },
+);
+const exptime = query(
+  "exptime",
+  "memcached's exptime instead of ttl: up to 2592000 seconds relative, larger values a unix time",
   { type: "integer", format: "int32" },
 );
 const u64 = { oneOf: [{ type: "integer", minimum: 0 }, { type: "string", pattern: "^[0-9]+$" }] };
@@ -97,6 +101,7 @@ const arith = (op: string) => ({
       query("by", "The delta", u64),
       query("initial", "Create a missing key with this value instead of 404", u64),
       ttl,
+      exptime,
     ],
     requestBody: {
       required: false,
@@ -104,7 +109,12 @@ const arith = (op: string) => ({
         "application/json": {
           schema: {
             type: "object",
-            properties: { by: u64, initial: u64, ttl: { type: "integer" } },
+            properties: {
+              by: u64,
+              initial: u64,
+              ttl: { type: "integer" },
+              exptime: { type: "integer" },
+            },
           },
         },
       },
@@ -147,10 +157,11 @@ export const OPENAPI = {
   openapi: "3.0.3",
   info: {
     title: "deno-memcached HTTP API",
-    version: VERSION,
+    version: SERVER_VERSION,
     description: "The HTTP door to the same store as the memcached protocol: a key written here " +
       "is read by memcached clients and the other way round. Errors are JSON " +
-      '`{"error": "<code>", "message": "<text>"}`.',
+      '`{"error": "<code>", "message": "<text>"}`. A query parameter a route does not take, or ' +
+      "one given twice, is a 400 naming it.",
   },
   components: {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -260,6 +271,7 @@ export const OPENAPI = {
         parameters: [
           keyParam,
           ttl,
+          exptime,
           query("flags", "Opaque uint32 stored with the item", {
             type: "integer",
             minimum: 0,
@@ -306,7 +318,7 @@ export const OPENAPI = {
     "/keys/{key}/touch": {
       post: {
         summary: "Set a new ttl without reading the value",
-        parameters: [keyParam, { ...ttl, required: true }],
+        parameters: [keyParam, ttl, exptime],
         responses: {
           "204": { description: "Touched", headers: { ...etagHeader, ...ttlHeader } },
           ...common,
@@ -360,7 +372,11 @@ export const OPENAPI = {
       post: {
         summary: "memcached flush_all: invalidate every item, now or after `delay` seconds",
         parameters: [query("delay", "Seconds to wait", { type: "integer", minimum: 0 })],
-        responses: { "204": { description: "Flushed (or scheduled)" }, ...common },
+        responses: {
+          "204": { description: "Flushed (or scheduled)" },
+          ...common,
+          "403": error("flush_all is disabled (-F)"),
+        },
       },
     },
     "/admin/stats/reset": {

@@ -142,6 +142,20 @@ export class Query {
     return this.values.has(name);
   }
 
+  /** Throws BadParameter naming every parameter not in `names`, or repeated but not repeatable. */
+  check(names: ReadonlySet<string>, repeatable: ReadonlySet<string>): void {
+    const unknown = [...this.values.keys()].filter((n) => !names.has(n));
+    const repeated = [...this.values].filter(([n, v]) => v.length > 1 && !repeatable.has(n))
+      .map(([n]) => n);
+    const problems = [];
+    if (unknown.length > 0) {
+      const takes = names.size === 0 ? "none" : [...names].join(", ");
+      problems.push(`unknown query parameter ${unknown.join(", ")} (this route takes ${takes})`);
+    }
+    if (repeated.length > 0) problems.push(`query parameter ${repeated.join(", ")} given twice`);
+    if (problems.length > 0) throw new BadParameter(problems.join("; "));
+  }
+
   /** The decoded text of the first value, or undefined. */
   text(name: string): string | undefined {
     const raw = this.values.get(name)?.[0];
@@ -166,7 +180,25 @@ function decodeText(raw: string): string {
 /** A parameter that failed to parse: the door answers 400 with this message. */
 export class BadParameter extends Error {}
 
-/** `ttl` and `delay`: memcached exptime rules, so a signed 32-bit integer (negative = expired). */
+/**
+ * The store exptime a request asks for, or undefined when it names none: `ttl` is seconds from now
+ * for any size (negative: already expired), `exptime` is memcached's rule (up to 30 days relative,
+ * beyond that a unix time). `now` is the store clock's unix time.
+ */
+export function expiryOf(param: (name: string) => string | undefined, now: number) {
+  const ttl = param("ttl");
+  const exptime = param("exptime");
+  if (ttl !== undefined && exptime !== undefined) {
+    throw new BadParameter("give ttl (seconds from now) or exptime (memcached's rule), not both");
+  }
+  if (exptime !== undefined) return parseExptime("exptime", exptime);
+  if (ttl === undefined) return undefined;
+  const seconds = parseExptime("ttl", ttl);
+  // An absolute unix time is read as such by the store whatever the size of ttl.
+  return seconds === 0 ? 0 : seconds < 0 ? -1 : now + seconds;
+}
+
+/** `exptime`, `ttl` and `delay`: a signed 32-bit integer (negative = expired). */
 export function parseExptime(name: string, text: string): number {
   if (!/^-?\d{1,10}$/.test(text)) {
     throw new BadParameter(`${name} must be an integer number of seconds`);

@@ -3,6 +3,7 @@ import { passwordFile } from "./auth.ts";
 
 /** Everything the command line sets. Defaults are memcached's, except addresses (loopback). */
 export interface Config {
+  /** 0 = TCP off, -1 = any free port (memcached's -p -1). */
   port: number;
   listen: string;
   udpPort: number;
@@ -13,6 +14,7 @@ export interface Config {
   itemSizeMax: number;
   evictions: boolean;
   casEnabled: boolean;
+  flushEnabled: boolean;
   shutdownEnabled: boolean;
   verbosity: number;
   protocol: "auto" | "ascii" | "binary";
@@ -24,47 +26,32 @@ export interface Config {
   httpHost: string;
   httpToken: string | null;
   debugTime: boolean;
+  logFormat: "text" | "json";
+  pidFile: string | null;
+  /** memcached's $MEMCACHED_PORT_FILENAME: where the bound ports are written. */
+  portFile: string | null;
+  /** Set when the token came from the command line, where process lists show it. */
+  httpTokenOnCommandLine: boolean;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
 
 export const HTTP_TOKEN_ENV = "MEMCACHED_HTTP_TOKEN";
 export const SASL_PWDB_ENV = "MEMCACHED_SASL_PWDB";
+export const PORT_FILE_ENV = "MEMCACHED_PORT_FILENAME";
 /** The only environment variables read; `deno task start` grants access to just these. */
-export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV];
+export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV, PORT_FILE_ENV];
 
-export class UsageError extends Error {}
+/** The backlog Deno's TCP listener uses (it has no option for another). */
+export const TCP_BACKLOG = 511;
+const ONE_GIGABYTE = 1024 * 1024 * 1024;
 
-export const USAGE = `Usage: deno task start -- [options]
-
-memcached flags:
-  -p, --port=<num>          TCP port to listen on (default 11211, 0 = off)
-  -l, --listen=<addr>       interface to listen on (default 127.0.0.1)
-  -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given)
-  -a, --unix-mask=<mask>    access mask for the UNIX socket, in octal (default 700)
-  -m, --memory-limit=<mb>   item memory in megabytes (default 64)
-  -c, --conn-limit=<num>    max simultaneous connections (default 1024)
-  -I, --max-item-size=<n>   largest item, with k/m suffix (default 1m)
-  -M, --disable-evictions   return an error on memory exhausted instead of evicting
-  -C, --disable-cas         disable use of CAS
-  -A, --enable-shutdown     enable the ascii "shutdown" command
-  -S, --enable-sasl         require SASL PLAIN authentication (binary protocol only);
-                            passwords: -o sasl_password_file=<file> or $MEMCACHED_SASL_PWDB
-  -Y, --auth-file=<file>    require text protocol authentication (ascii protocol only)
-                            password files hold user:password lines
-  -B, --protocol=<name>     auto, ascii or binary (default auto)
-  -v, --verbose             verbose logging; -vv very verbose
-  -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH, ...
-  -h, --help                print this help and exit
-  -V, --version             print version and exit
-  accepted and ignored here: -t -u -U -R -b -f -n -L -k -r -d -P -e -F -D -T -X -W
-
-own flags:
-  --http-port=<num>         HTTP API port (default 8000, 0 = off)
-  --http-host=<addr>        HTTP API address (default 127.0.0.1)
-  --http-token=<token>      require "Authorization: Bearer <token>" (or $${HTTP_TOKEN_ENV})
-  --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
-`;
+/** A command line memcached would refuse: one line, and memcached's exit status for it. */
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 64) {
+    super(message);
+  }
+}
 
 /** Parses "64", "1k", "2m", "1g" into bytes. */
 export function parseSize(text: string): number | null {
@@ -87,6 +74,9 @@ export function parseConfig(
   args: string[],
   env: Record<string, string | undefined> = {},
 ): ParseResult {
+  // `deno task start -- -p 1` hands the program the `--` too.
+  if (args[0] === "--") args = args.slice(1);
+  args = joinNegativePorts(args);
   let parsed;
   try {
     parsed = parseArgs({
@@ -132,6 +122,8 @@ export function parseConfig(
         "http-port": { type: "string" },
         "http-host": { type: "string" },
         "http-token": { type: "string" },
+        "http-token-file": { type: "string" },
+        "log-format": { type: "string" },
         "enable-debugtime": { type: "boolean" },
       },
     });
@@ -142,21 +134,32 @@ export function parseConfig(
   if (v.help) return { exit: "help" } as const;
   if (v.version) return { exit: "version" } as const;
 
+  if (v.daemon) {
+    throw new UsageError(
+      "-d is not supported: a Deno process cannot fork; run it under systemd (deploy/) instead",
+    );
+  }
   const ignored: string[] = [];
   const ignore = (flag: string, why: string) => ignored.push(`${flag} (${why})`);
-  if (v.threads !== undefined) ignore("-t", "one event loop serves all connections");
+  if (v.threads !== undefined) {
+    // memcached's own check and message (exit status 1), before anything else uses -t.
+    if (!/^\d+$/.test(v.threads) || Number(v.threads) <= 0) {
+      throw new UsageError("Number of threads must be greater than 0", 1);
+    }
+    ignore("-t", "one event loop serves all connections");
+  }
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
   if (v["max-reqs-per-event"] !== undefined) ignore("-R", "no per-event request cap");
-  if (v["listen-backlog"] !== undefined) ignore("-b", "the runtime sets the backlog");
+  if (v["listen-backlog"] !== undefined) {
+    parseNumber("-b", v["listen-backlog"], 1, 2 ** 31 - 1);
+    ignore("-b", `Deno's listener fixes the TCP backlog at ${TCP_BACKLOG}`);
+  }
   if (v["slab-growth-factor"] !== undefined) ignore("-f", "no slab classes to tune");
   if (v["slab-min-size"] !== undefined) ignore("-n", "no slab classes to tune");
   if (v["enable-largepages"]) ignore("-L", "no large pages");
   if (v["lock-memory"]) ignore("-k", "memory is not locked");
   if (v["enable-coredumps"]) ignore("-r", "core limits are the shell's");
-  if (v.daemon) ignore("-d", "run it under a supervisor instead");
-  if (v.pidfile !== undefined) ignore("-P", "no pid file is written");
   if (v["memory-file"] !== undefined) ignore("-e", "no restartable memory file");
-  if (v["disable-flush-all"]) ignore("-F", "flush_all stays enabled");
   if (v["disable-dumping"]) ignore("-X", "no dump commands to disable");
   if (v["disable-watch"]) ignore("-W", "no watch command to disable");
   if (v["napi-ids"] !== undefined) ignore("-N", "no NAPI ids");
@@ -168,14 +171,13 @@ export function parseConfig(
   const itemSizeMax = v["max-item-size"] === undefined
     ? 1024 * 1024
     : parseSize(v["max-item-size"]);
-  if (itemSizeMax === null || itemSizeMax < 1024 || itemSizeMax > 1024 * 1024 * 1024) {
-    throw new UsageError(
-      `option -I needs a size from 1k to 1g (k/m suffix), got "${v["max-item-size"]}"`,
-    );
+  if (itemSizeMax === null) {
+    throw new UsageError(`option -I needs a size (k/m suffix), got "${v["max-item-size"]}"`);
   }
   const memoryMb = v["memory-limit"] === undefined
     ? 64
     : parseNumber("-m", v["memory-limit"], 1, 1024 * 1024);
+  checkItemSize(itemSizeMax, memoryMb * 1024 * 1024);
 
   const protocol = v.protocol ?? "auto";
   if (protocol !== "auto" && protocol !== "ascii" && protocol !== "binary") {
@@ -201,7 +203,7 @@ export function parseConfig(
   const unixSocket = v["unix-socket"] ?? null;
   // As memcached: a unix socket replaces TCP unless a port is asked for explicitly.
   const port = v.port !== undefined
-    ? parseNumber("-p", v.port, 0, 65535)
+    ? parseNumber("-p", v.port, -1, 65535)
     : unixSocket !== null
     ? 0
     : 11211;
@@ -224,6 +226,7 @@ export function parseConfig(
     itemSizeMax,
     evictions: !v["disable-evictions"],
     casEnabled: !v["disable-cas"],
+    flushEnabled: !v["disable-flush-all"],
     shutdownEnabled: !!v["enable-shutdown"],
     verbosity: v.verbose?.length ?? 0,
     protocol: bound,
@@ -235,8 +238,12 @@ export function parseConfig(
       ? 8000
       : parseNumber("--http-port", v["http-port"], 0, 65535),
     httpHost: v["http-host"] ?? "127.0.0.1",
-    httpToken: v["http-token"] ?? env[HTTP_TOKEN_ENV] ?? null,
+    httpToken: httpToken(v["http-token"], v["http-token-file"], env[HTTP_TOKEN_ENV]),
     debugTime: !!v["enable-debugtime"],
+    logFormat: logFormat(v["log-format"]),
+    pidFile: v.pidfile ?? null,
+    portFile: env[PORT_FILE_ENV] || null,
+    httpTokenOnCommandLine: v["http-token"] !== undefined,
     ignored,
   };
   return { config } as const;
@@ -283,4 +290,59 @@ function checkPasswordFiles(
       throw new UsageError((err as Error).message);
     }
   }
+}
+
+/** memcached's -I checks, in its order and words (exit status 64). */
+function checkItemSize(itemSizeMax: number, maxBytes: number) {
+  if (itemSizeMax < 1024) throw new UsageError("Item max size cannot be less than 1024 bytes.");
+  if (itemSizeMax > maxBytes / 2) {
+    throw new UsageError("Cannot set item size limit higher than 1/2 of memory max.");
+  }
+  if (itemSizeMax > ONE_GIGABYTE) {
+    throw new UsageError("Cannot set item size limit higher than a gigabyte.");
+  }
+}
+
+function logFormat(text: string | undefined): Config["logFormat"] {
+  if (text === undefined || text === "text") return "text";
+  if (text === "json") return "json";
+  throw new UsageError(`option --log-format must be text or json, got "${text}"`);
+}
+
+/** The HTTP token: the command line, else the first line of the token file, else the environment. */
+function httpToken(
+  onCommandLine: string | undefined,
+  file: string | undefined,
+  fromEnv: string | undefined,
+): string | null {
+  if (onCommandLine !== undefined && file !== undefined) {
+    throw new UsageError("give --http-token or --http-token-file, not both");
+  }
+  if (file === undefined) return onCommandLine ?? (fromEnv || null);
+  let text;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (err) {
+    throw new UsageError(`--http-token-file ${file}: ${(err as Error).message}`);
+  }
+  const token = text.split(/\r?\n/)[0].trim();
+  if (token === "" || /\s/.test(token)) {
+    throw new UsageError(`--http-token-file ${file}: the first line must hold the token`);
+  }
+  return token;
+}
+
+/** memcached takes `-p -1`; parseArgs would read the `-1` as a flag, so it is joined: `-p-1`. */
+function joinNegativePorts(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const portFlag = flag === "-p" || flag === "-U" || flag === "--port" || flag === "--udp-port";
+    if (portFlag && /^-\d+$/.test(args[i + 1] ?? "")) {
+      out.push(flag.startsWith("--") ? `${flag}=${args[++i]}` : `${flag}${args[++i]}`);
+    } else {
+      out.push(flag);
+    }
+  }
+  return out;
 }

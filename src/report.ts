@@ -2,6 +2,8 @@ import process from "node:process";
 import { bytesEqualAscii } from "./bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
+import { TCP_BACKLOG } from "./config.ts";
+import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
 
 /** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
 export type Stat = [string, number | string];
@@ -75,6 +77,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["uptime", clock.now - clock.started],
     ["time", clock.now],
     ["version", VERSION],
+    ["server_version", `${SERVER_NAME}/${SERVER_VERSION}`],
     ["libevent", "deno"],
     ["pointer_size", 64],
     ["rusage_user", (usage.user / 1e6).toFixed(6)],
@@ -181,11 +184,12 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["umask", config.unixMask.toString(8)],
     ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
     ["cas_enabled", config.casEnabled ? "yes" : "no"],
+    ["tcp_backlog", TCP_BACKLOG],
     ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
     ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
-    ["flush_enabled", "yes"],
+    ["flush_enabled", config.flushEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],

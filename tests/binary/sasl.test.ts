@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { BinaryClient, type Request, type Response, setExtras, text } from "../helpers/binary.ts";
-import { type Child, startMemcached, startOurs } from "../helpers/server.ts";
+import { type Child, NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
 
 const LIST = 0x20;
 const AUTH = 0x21;
@@ -152,16 +152,14 @@ Deno.test("SASL PLAIN on this server", async (t) => {
 });
 
 /** The refusals are the same as real memcached's -S (which cannot accept anyone here). */
-Deno.test("SASL refusals match memcached's", async () => {
+Deno.test("SASL refusals match memcached's", { ignore: NO_MEMCACHED }, async () => {
   const conf = await Deno.makeTempDir();
   await Deno.writeTextFile(`${conf}/memcached.conf`, "mech_list: plain\n");
   const previous = Deno.env.get("SASL_CONF_PATH");
   Deno.env.set("SASL_CONF_PATH", conf);
-  let real: Child | null = null;
+  let real: Child;
   try {
     real = await startMemcached(["-S"]);
-  } catch (err) {
-    console.warn(`\n!!! SKIPPED: memcached -S does not start here: ${err} !!!\n`);
   } finally {
     if (previous === undefined) Deno.env.delete("SASL_CONF_PATH");
     else Deno.env.set("SASL_CONF_PATH", previous);
@@ -169,7 +167,6 @@ Deno.test("SASL refusals match memcached's", async () => {
   const { dir, file } = await passwordDir();
   let ours: Child | null = null;
   try {
-    if (real === null) return;
     ours = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
     const conversation = async (port: number): Promise<string[]> => {
       const c = await BinaryClient.connect(port);

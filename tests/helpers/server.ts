@@ -1,13 +1,16 @@
 /** Starts the real server (main.ts) or the real memcached as child processes on free ports. */
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The same permissions as `deno task start`, so a missing one fails in tests too. */
+export const ENV_PERMISSION =
+  "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME";
 /** `deno` arguments that run the server with the same permissions as `deno task start`. */
 export const RUN_MAIN = [
   "run",
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
+  ENV_PERMISSION,
   MAIN,
 ];
 
@@ -112,13 +115,22 @@ export function which(name: string): string | null {
   return null;
 }
 
-/** The real memcached on a free port, or null (with a loud message) when it is not installed. */
-export async function startMemcached(args: string[] = []): Promise<Child | null> {
+/**
+ * True when `program` is not installed, said loudly once: tests that need it pass
+ * `{ ignore: missing(...) }`, so Deno's summary counts them as ignored, never as passed.
+ */
+export function missing(program: string, debianPackage: string): boolean {
+  if (which(program) !== null) return false;
+  console.warn(`!!! IGNORED: ${program} is not installed (apt-get install ${debianPackage}) !!!`);
+  return true;
+}
+
+export const NO_MEMCACHED = missing("memcached", "memcached");
+
+/** The real memcached on a free port (tests that call it are ignored without it). */
+export async function startMemcached(args: string[] = []): Promise<Child> {
   const bin = which("memcached");
-  if (bin === null) {
-    console.warn("\n!!! SKIPPED: memcached is not installed (apt-get install memcached) !!!\n");
-    return null;
-  }
+  if (bin === null) throw new Error("memcached is not installed");
   const port = freePort();
   const user = Deno.uid() === 0 ? ["-u", "root"] : [];
   return await spawn(
@@ -127,4 +139,21 @@ export async function startMemcached(args: string[] = []): Promise<Child | null>
     port,
     0,
   );
+}
+
+/**
+ * Runs main.ts to its end (for flags that make it exit): its exit code and everything it printed.
+ * A server that starts instead of exiting is killed after 15 s (exit code 143), failing the test.
+ */
+export async function runMain(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...RUN_MAIN, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    signal: AbortSignal.timeout(15_000),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }

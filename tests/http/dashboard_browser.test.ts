@@ -5,7 +5,7 @@
  * and screenshots at a desktop and a phone width (saved under tests/.out/ to be looked at).
  */
 import assert from "node:assert/strict";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type Page } from "npm:puppeteer-core@25.16.0";
 import { RawClient } from "../helpers/client.ts";
 import { httpReady } from "../helpers/http.ts";
 import { type Child, startOurs } from "../helpers/server.ts";

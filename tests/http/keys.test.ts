@@ -50,13 +50,13 @@ Deno.test("PUT then GET returns the exact bytes, ETag, flags and remaining ttl; 
   });
 });
 
-Deno.test("ttl follows memcached's exptime rules: expiry, negative and absolute times", async () => {
+Deno.test("exptime follows memcached's rules: expiry, negative and absolute times", async () => {
   await withServer([], async (base, mc) => {
-    assert.equal((await call("PUT", `${base}/keys/short?ttl=10`, { body: "v" })).status, 204);
-    assert.equal((await call("PUT", `${base}/keys/gone?ttl=-1`, { body: "v" })).status, 204);
+    assert.equal((await call("PUT", `${base}/keys/short?exptime=10`, { body: "v" })).status, 204);
+    assert.equal((await call("PUT", `${base}/keys/gone?exptime=-1`, { body: "v" })).status, 204);
     assert.equal((await call("GET", `${base}/keys/gone`)).status, 404);
     const now = Math.floor(Date.now() / 1000);
-    await call("PUT", `${base}/keys/absolute?ttl=${now + 3600}`, { body: "v" });
+    await call("PUT", `${base}/keys/absolute?exptime=${now + 3600}`, { body: "v" });
     const ttl = Number((await call("GET", `${base}/keys/absolute`)).headers.get("x-memcached-ttl"));
     assert.ok(ttl > 3500 && ttl <= 3601, `ttl ${ttl}`);
     assert.equal(await mc.call("debugtime 11\r\n"), "OK\r\n");

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { COMPARED_COUNTERS, readCounters } from "../helpers/stats.ts";
-import { type Child, startMemcached, startOurs } from "../helpers/server.ts";
+import { type Child, NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
 
 const SENTINEL = "version\r\n";
 const SENTINEL_ANSWER = "VERSION 1.6.18\r\n";
@@ -299,44 +299,53 @@ async function exchange(port: number, steps: Step[], flush = true): Promise<stri
   }
 }
 
-Deno.test("meta protocol answers byte for byte like memcached 1.6.18", async (t) => {
-  const real = await startMemcached();
-  if (real === null) return;
-  let ours: Child | null = null;
-  try {
-    ours = await startOurs();
-    for (const [name, steps] of Object.entries(cases)) {
-      await t.step(name, async () => {
-        const expected = normalise(await exchange(real.port, steps));
-        const actual = normalise(await exchange(ours!.port, steps));
-        assert.equal(actual, expected);
-      });
+Deno.test(
+  "meta protocol answers byte for byte like memcached 1.6.18",
+  { ignore: NO_MEMCACHED },
+  async (t) => {
+    const real = await startMemcached();
+    let ours: Child | null = null;
+    try {
+      ours = await startOurs();
+      for (const [name, steps] of Object.entries(cases)) {
+        await t.step(name, async () => {
+          const expected = normalise(await exchange(real.port, steps));
+          const actual = normalise(await exchange(ours!.port, steps));
+          assert.equal(actual, expected);
+        });
+      }
+    } finally {
+      await real.stop();
+      await ours?.stop();
     }
-  } finally {
-    await real.stop();
-    await ours?.stop();
-  }
-});
+  },
+);
 
-Deno.test("meta protocol without CAS (-C) answers like memcached 1.6.18", async () => {
-  const real = await startMemcached(["-C"]);
-  if (real === null) return;
-  let ours: Child | null = null;
-  try {
-    ours = await startOurs(["-C"]);
-    const steps = [
-      "ms a 1 c\r\nx\r\nmg a c v\r\nms a 1 C0 c\r\ny\r\nms a 1 C1 c\r\ny\r\nms a 1 C0 MA\r\nz\r\n" +
-      "ms a 1 C0 I\r\nw\r\nmd a I\r\nmg a c v\r\nme a\r\nma n N0 c\r\nma n C0 c\r\nma n C5\r\n" +
-      "md a C5\r\nmd a C0\r\nms a 1 C0 I\r\nz\r\nset b 0 0 1\r\nx\r\ncas b 0 0 1 0\r\ny\r\n",
-    ];
-    // Nothing to normalise: every CAS is 0. No flush_all first: with -C, memcached's flush_all
-    // also hides what is stored later in the same second.
-    assert.equal(await exchange(ours.port, steps, false), await exchange(real.port, steps, false));
-  } finally {
-    await real.stop();
-    await ours?.stop();
-  }
-});
+Deno.test(
+  "meta protocol without CAS (-C) answers like memcached 1.6.18",
+  { ignore: NO_MEMCACHED },
+  async () => {
+    const real = await startMemcached(["-C"]);
+    let ours: Child | null = null;
+    try {
+      ours = await startOurs(["-C"]);
+      const steps = [
+        "ms a 1 c\r\nx\r\nmg a c v\r\nms a 1 C0 c\r\ny\r\nms a 1 C1 c\r\ny\r\nms a 1 C0 MA\r\nz\r\n" +
+        "ms a 1 C0 I\r\nw\r\nmd a I\r\nmg a c v\r\nme a\r\nma n N0 c\r\nma n C0 c\r\nma n C5\r\n" +
+        "md a C5\r\nmd a C0\r\nms a 1 C0 I\r\nz\r\nset b 0 0 1\r\nx\r\ncas b 0 0 1 0\r\ny\r\n",
+      ];
+      // Nothing to normalise: every CAS is 0. No flush_all first: with -C, memcached's flush_all
+      // also hides what is stored later in the same second.
+      assert.equal(
+        await exchange(ours.port, steps, false),
+        await exchange(real.port, steps, false),
+      );
+    } finally {
+      await real.stop();
+      await ours?.stop();
+    }
+  },
+);
 
 // ---- stats ----------------------------------------------------------------------------------
 
@@ -374,21 +383,24 @@ const statCases: Record<string, string> = {
   "me and mn": "ms s8 1\r\nx\r\nme s8\r\nme s8-none\r\nme\r\nmn\r\n",
 };
 
-Deno.test("meta commands move the same stats as in memcached 1.6.18", async (t) => {
-  const real = await startMemcached();
-  if (real === null) return;
-  let ours: Child | null = null;
-  try {
-    ours = await startOurs();
-    for (const [name, request] of Object.entries(statCases)) {
-      await t.step(name, async () => {
-        const expected = await statsDelta(real.port, request);
-        const actual = await statsDelta(ours!.port, request);
-        assert.deepEqual(actual, expected);
-      });
+Deno.test(
+  "meta commands move the same stats as in memcached 1.6.18",
+  { ignore: NO_MEMCACHED },
+  async (t) => {
+    const real = await startMemcached();
+    let ours: Child | null = null;
+    try {
+      ours = await startOurs();
+      for (const [name, request] of Object.entries(statCases)) {
+        await t.step(name, async () => {
+          const expected = await statsDelta(real.port, request);
+          const actual = await statsDelta(ours!.port, request);
+          assert.deepEqual(actual, expected);
+        });
+      }
+    } finally {
+      await real.stop();
+      await ours?.stop();
     }
-  } finally {
-    await real.stop();
-    await ours?.stop();
-  }
-});
+  },
+);

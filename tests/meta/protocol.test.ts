@@ -141,13 +141,13 @@ Deno.test("mg u does not move the item in the LRU", async () => {
     return [...answer.matchAll(/HD k(\S+)/g)].map((m) => m[1]);
   };
   // 1 MB holds ten 100 KB items; two more evict the two least recently used.
-  await withServer(["-m", "1"], async (c) => {
+  await withServer(["-m", "1", "-I", "512k"], async (c) => {
     await ask(c, fill(0, 10));
     await ask(c, "mg k0 u\r\n");
     await ask(c, fill(10, 12));
     assert.deepEqual(await survivors(c, ["k0", "k1", "k2"]), ["k2"]);
   });
-  await withServer(["-m", "1"], async (c) => {
+  await withServer(["-m", "1", "-I", "512k"], async (c) => {
     await ask(c, fill(0, 10));
     await ask(c, "mg k0\r\n");
     await ask(c, fill(10, 12));

@@ -1,17 +1,7 @@
 /** The process and its connections: flags, limits, signals, sockets, misbehaving clients. */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { freePort, RUN_MAIN, startOurs } from "../helpers/server.ts";
-
-async function runMain(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [...RUN_MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
+import { freePort, runMain, startOurs } from "../helpers/server.ts";
 
 Deno.test("SIGTERM and SIGINT stop the server cleanly with exit code 0", async () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -105,7 +95,7 @@ Deno.test("-o idle_timeout closes connections that say nothing", async () => {
 });
 
 Deno.test("-s serves a unix socket, and TCP only with -p", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".sock" });
+  const path = `${await Deno.makeTempDir()}/memcached.sock`;
   const httpPort = freePort();
   const server = await startOurs(["-s", path, "-p", "0", "--http-port", String(httpPort)]);
   try {

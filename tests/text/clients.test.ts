@@ -35,33 +35,50 @@ async function withServer(fn: (s: Child) => Promise<void>) {
   }
 }
 
-const skip = (what: string, pkg: string) =>
-  console.warn(`\n!!! SKIPPED: ${what} is not installed (apt-get install ${pkg}) !!!\n`);
+/** True (said loudly) when a client library is missing: its test is then ignored. */
+async function lacks(cmd: string, args: string[], what: string, pkg: string): Promise<boolean> {
+  if (await hasModule(cmd, args)) return false;
+  console.warn(`!!! IGNORED: ${what} is not installed (apt-get install ${pkg}) !!!`);
+  return true;
+}
 
-Deno.test("pymemcache works unchanged for every command it has", async () => {
-  if (!await hasModule(PYTHON, ["-c", "import pymemcache"])) {
-    return skip("pymemcache", "python3-pymemcache");
-  }
-  await withServer(async (s) => {
-    const out = await runScript(PYTHON, [here + "pymemcache_check.py", String(s.port)]);
-    assert.match(out, /^OK$/m);
-  });
-});
+const NO_PYMEMCACHE = await lacks(
+  PYTHON,
+  ["-c", "import pymemcache"],
+  "pymemcache",
+  "python3-pymemcache",
+);
+const NO_PYLIBMC = await lacks(PYTHON, ["-c", "import pylibmc"], "pylibmc", "python3-pylibmc");
+const NO_PERL_CLIENT = await lacks(
+  "perl",
+  ["-MCache::Memcached::Fast", "-e", "1"],
+  "Cache::Memcached::Fast",
+  "libcache-memcached-fast-perl",
+);
 
-Deno.test("pylibmc (libmemcached, text protocol) works unchanged", async () => {
-  if (!await hasModule(PYTHON, ["-c", "import pylibmc"])) {
-    return skip("pylibmc", "python3-pylibmc");
-  }
-  await withServer(async (s) => {
-    const out = await runScript(PYTHON, [here + "pylibmc_check.py", String(s.port)]);
-    assert.match(out, /^OK$/m);
-  });
-});
+Deno.test(
+  "pymemcache works unchanged for every command it has",
+  { ignore: NO_PYMEMCACHE },
+  async () => {
+    await withServer(async (s) => {
+      const out = await runScript(PYTHON, [here + "pymemcache_check.py", String(s.port)]);
+      assert.match(out, /^OK$/m);
+    });
+  },
+);
 
-Deno.test("Cache::Memcached::Fast (Perl) works unchanged", async () => {
-  if (!await hasModule("perl", ["-MCache::Memcached::Fast", "-e", "1"])) {
-    return skip("Cache::Memcached::Fast", "libcache-memcached-fast-perl");
-  }
+Deno.test(
+  "pylibmc (libmemcached, text protocol) works unchanged",
+  { ignore: NO_PYLIBMC },
+  async () => {
+    await withServer(async (s) => {
+      const out = await runScript(PYTHON, [here + "pylibmc_check.py", String(s.port)]);
+      assert.match(out, /^OK$/m);
+    });
+  },
+);
+
+Deno.test("Cache::Memcached::Fast (Perl) works unchanged", { ignore: NO_PERL_CLIENT }, async () => {
   await withServer(async (s) => {
     const out = await runScript("perl", [here + "cache_memcached_fast_check.pl", String(s.port)]);
     assert.match(out, /^OK$/m);
@@ -73,6 +90,8 @@ Deno.test("the npm memcached client works unchanged", async () => {
     // The package assigns Object.prototype.__proto__, which Deno allows only with --unsafe-proto.
     const out = await runScript(Deno.execPath(), [
       "run",
+      // Test-only npm packages are locked apart, so that `deno task start` never fetches them.
+      `--lock=${here}../deno.lock`,
       "--unsafe-proto",
       "--allow-net",
       "--allow-env",

@@ -68,7 +68,7 @@ Deno.test("flush_all with a delay kills items stored before the deadline", async
 });
 
 Deno.test("-m bounds memory: least recently used items are evicted first", async () => {
-  await withServer(["-m", "1"], async (_s, c) => {
+  await withServer(["-m", "1", "-I", "512k"], async (_s, c) => {
     const value = "v".repeat(10000);
     for (let i = 0; i < 200; i++) {
       assert.equal(await c.call(`set key${i} 0 0 ${value.length}\r\n${value}\r\n`), "STORED\r\n");
@@ -86,7 +86,7 @@ Deno.test("-m bounds memory: least recently used items are evicted first", async
 });
 
 Deno.test("-M refuses to store instead of evicting", async () => {
-  await withServer(["-m", "1", "-M"], async (_s, c) => {
+  await withServer(["-m", "1", "-I", "512k", "-M"], async (_s, c) => {
     const value = "v".repeat(100000);
     let refused = "";
     for (let i = 0; i < 20 && refused === ""; i++) {

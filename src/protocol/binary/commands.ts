@@ -176,6 +176,8 @@ export function arith(r: BinaryRequest, opcode: number, key: Uint8Array): void {
 }
 
 export function flush(r: BinaryRequest, quiet: boolean, delay: number): void {
+  // As memcached with -F: an authentication error, even for the quiet form.
+  if (!r.ctx.config.flushEnabled) return r.error(Status.AUTH_ERROR);
   r.store.flush(delay);
   if (!quiet) r.ok(0, 0, 0);
 }

@@ -3,7 +3,8 @@
  * status codes and error texts, the same quiet-command rules, and the same way of reading (the
  * header, extras and key first, then the value of the commands that carry one).
  */
-import { VERSION } from "../../context.ts";
+import { type ConnectionInfo, type ServerContext, VERSION } from "../../context.ts";
+import { traceCommand, tracing } from "../../log.ts";
 import { MAX_KEY_LENGTH } from "../../store/types.ts";
 import { release, REQS_PER_EVENT } from "../held.ts";
 import type { Output } from "../output.ts";
@@ -14,6 +15,14 @@ import { MECHANISMS, saslCommand } from "./sasl.ts";
 import { H, HEADER_BYTES, Op, readU16, readU32, REQUEST_MAGIC, Status } from "./wire.ts";
 
 export class BinarySession extends BinaryRequest implements Session {
+  /** The connection id for -vv command lines, 0 when not tracing. */
+  private readonly traceId: number;
+
+  constructor(ctx: ServerContext, conn: ConnectionInfo | null) {
+    super(ctx, conn);
+    this.traceId = conn !== null && tracing() ? conn.id : 0;
+  }
+
   consume(buf: Uint8Array, start: number, end: number, out: Output): number {
     this.buf = buf;
     this.out = out;
@@ -72,6 +81,7 @@ export class BinarySession extends BinaryRequest implements Session {
     if (keyLength > MAX_KEY_LENGTH) return this.fatal(Status.EINVAL, after);
 
     const key = b.subarray(keyAt, after);
+    if (this.traceId !== 0) traceBinary(this.traceId, opcode, key);
     const bare = extLength === 0 && keyLength === 0 && bodyLength === 0;
     switch (opcode) {
       case Op.GET:
@@ -167,4 +177,15 @@ export class BinarySession extends BinaryRequest implements Session {
 function allowedBeforeAuth(opcode: number): boolean {
   return opcode === Op.SASL_LIST_MECHS || opcode === Op.SASL_AUTH ||
     opcode === Op.SASL_STEP || opcode === Op.VERSION;
+}
+
+const OP_NAMES = new Map<number, string>(
+  Object.entries(Op).map(([name, code]) => [code, name.toLowerCase()]),
+);
+const latin1 = new TextDecoder("latin1");
+
+/** The -vv line of a binary request: its opcode name and key (never its value). */
+function traceBinary(id: number, opcode: number, key: Uint8Array): void {
+  const name = OP_NAMES.get(opcode) ?? `0x${opcode.toString(16)}`;
+  traceCommand(id, key.length === 0 ? `bin ${name}` : `bin ${name} ${latin1.decode(key)}`);
 }

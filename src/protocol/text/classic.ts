@@ -227,6 +227,12 @@ export function flushAllCommand(r: CommandLine, next: number): number {
     return next;
   }
   const quiet = r.noreply();
+  if (!r.ctx.config.flushEnabled) {
+    // memcached with -F: counted, then refused.
+    r.store.counters.cmd_flush++;
+    r.reply("CLIENT_ERROR flush_all not allowed", quiet);
+    return next;
+  }
   let delay = 0;
   if (n !== (quiet ? 2 : 1)) {
     const parsed = parseI32(r.buf, r.tok[2], r.tok[3]);

@@ -22,7 +22,10 @@ import {
   verbosityCommand,
 } from "./classic.ts";
 import { CommandLine, NEED_MORE } from "./line.ts";
+import { traceCommand, tracing } from "../../log.ts";
 import { metaCommand } from "./meta/dispatch.ts";
+
+const latin1 = new TextDecoder("latin1");
 
 /** A line without a newline longer than this closes the connection (unless it is a get). */
 const MAX_LINE = 2048;
@@ -32,9 +35,12 @@ const MAX_GET_LINE = 4 * 1024 * 1024;
 export class TextSession extends CommandLine implements Session {
   /** With -Y, requests go to this gate until the client has authenticated. */
   private auth: TextAuthGate | null;
+  /** The connection id for -vv command lines, 0 when not tracing. */
+  private readonly traceId: number;
 
   constructor(ctx: ServerContext, conn: ConnectionInfo | null) {
     super(ctx, conn);
+    this.traceId = conn !== null && tracing() ? conn.id : 0;
     this.auth = ctx.config.authFile !== null ? new TextAuthGate(ctx) : null;
   }
 
@@ -69,6 +75,7 @@ export class TextSession extends CommandLine implements Session {
       const lineEnd = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
       const next = this.command(pos, lineEnd, nl + 1, end);
       if (next === NEED_MORE) return pos;
+      if (this.traceId !== 0) traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
       pos = next;
       if (++requests === REQS_PER_EVENT) {
         // memcached writes out what it has after this many requests of one read.

@@ -1,0 +1,66 @@
+/**
+ * What start-up leaves behind or refuses, as memcached does: listen failures as one line naming
+ * the door, the address and the reason (exit 71), the socket path rule, the pid and port files.
+ */
+
+/** memcached's exit status when a listener cannot be opened (EX_OSERR). */
+export const LISTEN_FAILED = 71;
+
+/** A door that could not be opened. */
+export class ListenError extends Error {
+  constructor(door: string, address: string, reason: string) {
+    super(`failed to listen: ${door} on ${address}: ${reason}`);
+  }
+}
+
+/** Runs `open`, turning any failure into a ListenError for that door and address. */
+export function listenOrExplain<T>(door: string, address: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    if (err instanceof ListenError) throw err;
+    // Deno appends "(os error 98)" and sometimes the call; the first clause is the reason.
+    const reason = (err as Error).message.replace(/\s*\(os error \d+\)$/, "");
+    throw new ListenError(door, address, reason);
+  }
+}
+
+/**
+ * Clears the way for a unix socket at `path`: a socket left there by an earlier run is removed
+ * (as memcached removes it); any other file is refused and left alone.
+ */
+export function clearStaleSocket(path: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch {
+    return; // nothing there (or a missing directory, which listening reports)
+  }
+  if (!info.isSocket) {
+    throw new ListenError(
+      "memcached unix socket",
+      path,
+      "a file that is not a socket is there (left alone; remove it or choose another path)",
+    );
+  }
+  Deno.removeSync(path);
+}
+
+/** memcached's MEMCACHED_PORT_FILENAME lines, e.g. "TCP INET: 11211" (INET6 for IPv6). */
+export function portFileLines(hostname: string, port: number): string {
+  return `TCP ${hostname.includes(":") ? "INET6" : "INET"}: ${port}\n`;
+}
+
+/** Writes a whole file under a temporary name first, so readers never see half of it. */
+export function writeFileAtomically(path: string, text: string): void {
+  const temporary = `${path}.lck`;
+  Deno.writeTextFileSync(temporary, text);
+  Deno.renameSync(temporary, path);
+}
+
+/** Removes a file this process wrote, if it is still there. */
+export function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* already gone */ }
+}

@@ -1,0 +1,43 @@
+/** The text of `-h`: every command-line form shown here is run by tests/server/forms.test.ts. */
+import { HTTP_TOKEN_ENV, PORT_FILE_ENV } from "./config.ts";
+
+export const USAGE = `Usage: deno task start [options]
+       deno task start -- [options]
+       deno run --allow-net --allow-read --allow-write --allow-env main.ts [options]
+
+memcached flags:
+  -p, --port=<num>          TCP port to listen on (default 11211, 0 = off, -1 = any free port)
+  -l, --listen=<addr>       interface to listen on (default 127.0.0.1)
+  -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given);
+                            a file there that is not a socket is refused and left alone
+  -a, --unix-mask=<mask>    access mask for the UNIX socket, in octal (default 700)
+  -m, --memory-limit=<mb>   item memory in megabytes (default 64)
+  -c, --conn-limit=<num>    max simultaneous connections (default 1024)
+  -I, --max-item-size=<n>   largest item, with k/m suffix (default 1m, at most half of -m)
+  -M, --disable-evictions   return an error on memory exhausted instead of evicting
+  -C, --disable-cas         disable use of CAS
+  -F, --disable-flush-all   refuse flush_all (and HTTP POST /admin/flush)
+  -A, --enable-shutdown     enable the ascii "shutdown" command
+  -S, --enable-sasl         require SASL PLAIN authentication (binary protocol only);
+                            passwords: -o sasl_password_file=<file> or $MEMCACHED_SASL_PWDB
+  -Y, --auth-file=<file>    require text protocol authentication (ascii protocol only)
+                            password files hold user:password lines
+  -B, --protocol=<name>     auto, ascii or binary (default auto)
+  -P, --pidfile=<file>      write the process id to this file (removed on a clean stop)
+  -v, --verbose             -v connections and errors; -vv every command and HTTP request
+  -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH
+  -h, --help                print this help and exit
+  -V, --version             print version and exit
+  accepted and ignored (with a warning): -t -u -U -R -b -f -n -L -k -r -e -X -W -N -D
+  refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
+  $${PORT_FILE_ENV}=<file>: write "TCP INET: <port>" lines there once listening
+
+own flags:
+  --http-port=<num>         HTTP API port (default 8000, 0 = off)
+  --http-host=<addr>        HTTP API address (default 127.0.0.1)
+  --http-token-file=<file>  require "Authorization: Bearer <token>", the token read from the file
+                            (or set $${HTTP_TOKEN_ENV}; --http-token=<token> works but shows
+                            the token in process lists and in deno task's echo)
+  --log-format=<fmt>        text (default) or json (one JSON object per line)
+  --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+`;

@@ -1,0 +1,93 @@
+/** Logging: -v connections and errors, -vv every command and HTTP request, --log-format json. */
+import assert from "node:assert/strict";
+import { BinaryClient } from "../helpers/binary.ts";
+import { RawClient } from "../helpers/client.ts";
+import { call, httpReady } from "../helpers/http.ts";
+import { type Child, startOurs } from "../helpers/server.ts";
+
+async function withServer(args: string[], body: (s: Child) => Promise<void>): Promise<string> {
+  const server = await startOurs(args);
+  try {
+    await server.waitForOutput(/listening/);
+    await body(server);
+    // Let the last log lines reach the pipe.
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await server.stop();
+  }
+  return server.output();
+}
+
+async function textCommands(s: Child) {
+  const c = await RawClient.connect(s.port);
+  await c.call("set greeting 0 0 11\r\nhello world\r\nget greeting\r\n", "END\r\n");
+  c.close();
+}
+
+Deno.test("-vv logs every command as memcached's `<id command` lines, never a value", async () => {
+  const out = await withServer(["-vv"], async (s) => {
+    await textCommands(s);
+    const b = await BinaryClient.connect(s.port);
+    await b.call(1, { opcode: 0x00, key: "greeting" });
+    b.close();
+  });
+  assert.match(out, /<\d+ set greeting 0 0 11\n/);
+  assert.match(out, /<\d+ get greeting\n/);
+  assert.match(out, /<\d+ bin get greeting\n/);
+  assert.doesNotMatch(out, /hello world/);
+});
+
+Deno.test("-v logs connections but not commands; no -v logs neither", async () => {
+  const verbose = await withServer(["-v"], textCommands);
+  assert.match(verbose, /connection \d+ from "?tcp:127\.0\.0\.1:\d+/);
+  assert.match(verbose, /connection \d+ closed/);
+  assert.doesNotMatch(verbose, /<\d+ get/);
+  const quiet = await withServer([], textCommands);
+  assert.doesNotMatch(quiet, /connection \d+/);
+});
+
+Deno.test("-vv logs HTTP requests: method, path, status, bytes, ms; never the token", async () => {
+  const dir = await Deno.makeTempDir();
+  const tokenFile = `${dir}/token`;
+  await Deno.writeTextFile(tokenFile, "s3cret-token\n");
+  const out = await withServer(["-vv", "--http-token-file", tokenFile], async (s) => {
+    const base = await httpReady(`http://127.0.0.1:${s.httpPort}`);
+    const auth = { authorization: "Bearer s3cret-token" };
+    await call("PUT", `${base}/keys/k?ttl=60`, { body: "hello world", headers: auth });
+    assert.equal((await call("GET", `${base}/keys/k`, { headers: auth })).status, 200);
+    assert.equal((await call("GET", `${base}/stats`)).status, 401);
+  });
+  await Deno.remove(dir, { recursive: true });
+  assert.match(out, /PUT \/keys\/k 204 0 [\d.]+ms/);
+  assert.match(out, /GET \/keys\/k 200 11 [\d.]+ms/);
+  assert.match(out, /GET \/stats 401 \d+ [\d.]+ms/);
+  assert.doesNotMatch(out, /s3cret-token/);
+});
+
+Deno.test("--log-format json writes one JSON object per line", async () => {
+  const out = await withServer(["-vv", "--log-format", "json"], textCommands);
+  const records = out.trim().split("\n").map((line) => JSON.parse(line));
+  assert.ok(records.some((r) => /listening/.test(r.message)), out);
+  assert.ok(records.some((r) => /<\d+ get greeting/.test(r.message)), out);
+  for (const r of records) assert.equal(typeof r.level, "string");
+});
+
+Deno.test("-vv with -Y: the authentication data block (the password) is never logged", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/auth`, "alice:pa55word\n");
+  const out = await withServer(["-vv", "-Y", `${dir}/auth`], async (s) => {
+    const c = await RawClient.connect(s.port);
+    assert.equal(await c.call("set x 0 0 14\r\nalice pa55word\r\n"), "STORED\r\n");
+    assert.equal(await c.call("get x\r\n", "END\r\n"), "END\r\n");
+    c.close();
+  });
+  await Deno.remove(dir, { recursive: true });
+  assert.doesNotMatch(out, /pa55word/);
+  assert.match(out, /<\d+ get x/);
+});
+
+Deno.test("--http-token on the command line warns that process lists show it", async () => {
+  const out = await withServer(["--http-token", "visible-token"], () => Promise.resolve());
+  assert.match(out, /--http-token shows the token in process lists/);
+  assert.doesNotMatch(out, /visible-token/);
+});
