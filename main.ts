@@ -4,10 +4,20 @@
  */
 import { createHttpDoor } from "./routes/app.ts";
 import { Clock } from "./src/clock.ts";
-import { type Config, ENV_VARS, parseConfig, USAGE, UsageError } from "./src/config.ts";
+import {
+  type Config,
+  ENV_VARS,
+  httpCredentialsProblem,
+  parseConfig,
+  USAGE,
+  UsageError,
+} from "./src/config.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
+import { guardHttp } from "./routes/guard.ts";
+import { Limits } from "./src/limits.ts";
+import { checkConnectionLimit, descriptorLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
 import { Store } from "./src/store/store.ts";
 
@@ -37,7 +47,14 @@ export function startServer(config: Config): RunningServer {
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const ctx: ServerContext = { store, config, connections: new Set(), requestShutdown };
+  const ctx: ServerContext = {
+    store,
+    config,
+    connections: new Set(),
+    limits: new Limits(config.maxInflightBytes),
+    requestShutdown,
+  };
+  const fdLimit = descriptorLimit();
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
@@ -55,16 +72,22 @@ export function startServer(config: Config): RunningServer {
     listeners.push(unix);
   }
   const sessions = memcachedSessions(ctx);
-  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
+  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions, fdLimit));
   const reaper = startIdleReaper(ctx);
 
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
   let httpPort = 0;
+  const httpAbort = new AbortController();
   if (config.httpPort !== 0) {
     const door = createHttpDoor(ctx);
     http = Deno.serve(
-      { hostname: config.httpHost, port: config.httpPort, onListen: () => {} },
-      door.fetch,
+      {
+        hostname: config.httpHost,
+        port: config.httpPort,
+        signal: httpAbort.signal,
+        onListen: () => {},
+      },
+      guardHttp(ctx, door.fetch),
     );
     httpPort = http.addr.port;
   }
@@ -74,12 +97,21 @@ export function startServer(config: Config): RunningServer {
     stopped ??= (async () => {
       for (const l of listeners) l.close();
       if (reaper !== undefined) clearInterval(reaper);
-      // Give in-flight requests a moment, then close whatever is still open.
-      const grace = new Promise((r) => setTimeout(r, 200));
-      await Promise.race([Promise.allSettled(loops), grace]);
+      // In-flight requests get the grace period; then every connection is closed, HTTP ones too
+      // (a body still arriving or an answer nobody reads must not hold up the exit).
+      const grace = sleep(config.shutdownGraceMs);
+      let httpClosed = http === null;
+      const httpDone = http === null ? Promise.resolve() : http.shutdown();
+      const closed = () => (httpClosed = true);
+      httpDone.then(closed, closed);
+      await Promise.race([Promise.allSettled([...loops, httpDone]), grace]);
       for (const c of ctx.connections) c.close();
-      await Promise.allSettled(loops);
-      if (http !== null) await http.shutdown();
+      if (!httpClosed) {
+        try {
+          httpAbort.abort();
+        } catch { /* the server finished meanwhile */ }
+      }
+      await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       store.stopSweeper();
       clock.stop();
       if (config.unixSocket !== null) {
@@ -112,6 +144,19 @@ async function main(args: string[]): Promise<number> {
   await setupLogging(config.verbosity);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
 
+  const credentials = httpCredentialsProblem(config);
+  if (credentials !== null) {
+    console.error(`error: ${credentials}`);
+    return 64;
+  }
+  const fdComplaint = checkConnectionLimit(config.maxConnections, descriptorLimit());
+  if (fdComplaint !== null) {
+    console.error(fdComplaint);
+    return 71; // EX_OSERR, as memcached
+  }
+  if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
+    log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
+  }
   const server = startServer(config);
   const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
@@ -134,6 +179,10 @@ async function main(args: string[]): Promise<number> {
   log.info("shutting down");
   await server.stop();
   return 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function isLoopback(host: string): boolean {

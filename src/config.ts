@@ -24,6 +24,11 @@ export interface Config {
   httpHost: string;
   httpToken: string | null;
   debugTime: boolean;
+  /** Hardening bounds (see hardeningConfig). */
+  maxInflightBytes: number;
+  httpConnLimit: number;
+  httpInsecure: boolean;
+  shutdownGraceMs: number;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -64,6 +69,15 @@ own flags:
   --http-host=<addr>        HTTP API address (default 127.0.0.1)
   --http-token=<token>      require "Authorization: Bearer <token>" (or $${HTTP_TOKEN_ENV})
   --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+
+limits:
+  --max-inflight=<size>     memory for values still arriving, all clients together; beyond it a
+                            store gets "SERVER_ERROR out of memory storing object" or HTTP 503
+                            (default 64m, k/m/g suffix)
+  --http-conn-limit=<num>   HTTP requests handled at once; beyond it 503 (default 1024)
+  --http-insecure           with -S or -Y, serve the HTTP API without --http-token (warned)
+  --shutdown-grace=<ms>     on SIGTERM, time in-flight requests get before every connection is
+                            closed (default 2000)
 `;
 
 /** Parses "64", "1k", "2m", "1g" into bytes. */
@@ -133,6 +147,10 @@ export function parseConfig(
         "http-host": { type: "string" },
         "http-token": { type: "string" },
         "enable-debugtime": { type: "boolean" },
+        "max-inflight": { type: "string" },
+        "http-conn-limit": { type: "string" },
+        "http-insecure": { type: "boolean" },
+        "shutdown-grace": { type: "string" },
       },
     });
   } catch (err) {
@@ -237,6 +255,7 @@ export function parseConfig(
     httpHost: v["http-host"] ?? "127.0.0.1",
     httpToken: v["http-token"] ?? env[HTTP_TOKEN_ENV] ?? null,
     debugTime: !!v["enable-debugtime"],
+    ...hardeningConfig(v),
     ignored,
   };
   return { config } as const;
@@ -283,4 +302,39 @@ function checkPasswordFiles(
       throw new UsageError((err as Error).message);
     }
   }
+}
+
+/**
+ * With -S or -Y the memcached port needs credentials; the HTTP API serves the same data, so it
+ * must not start without its own (--http-token) unless --http-insecure says so. The complaint, or
+ * null when the configuration is fine.
+ */
+export function httpCredentialsProblem(config: Config): string | null {
+  if (config.httpPort === 0 || config.httpToken !== null || config.httpInsecure) return null;
+  if (!config.saslEnabled && config.authFile === null) return null;
+  return "-S/-Y protect the memcached port, but the HTTP API would serve the same data without " +
+    `credentials: give --http-token (or $${HTTP_TOKEN_ENV}), --http-port=0, or --http-insecure`;
+}
+
+/** The bounds on what clients can make the server hold, and how long shutdown waits. */
+function hardeningConfig(v: Record<string, string | boolean | (string | boolean)[] | undefined>) {
+  const text = (name: string) => v[name] as string | undefined;
+  const inflight = text("max-inflight") === undefined ? 64 << 20 : parseSize(text("max-inflight")!);
+  if (inflight === null || inflight < 1024 * 1024) {
+    throw new UsageError(
+      `option --max-inflight needs a size of at least 1m, got "${text("max-inflight")}"`,
+    );
+  }
+  const connText = text("http-conn-limit");
+  const graceText = text("shutdown-grace");
+  return {
+    maxInflightBytes: inflight,
+    httpConnLimit: connText === undefined
+      ? 1024
+      : parseNumber("--http-conn-limit", connText, 1, 1_000_000),
+    httpInsecure: !!v["http-insecure"],
+    shutdownGraceMs: graceText === undefined
+      ? 2000
+      : parseNumber("--shutdown-grace", graceText, 0, 600_000),
+  };
 }

@@ -2,38 +2,77 @@ import { log } from "../log.ts";
 import type { ServerContext } from "../context.ts";
 import { serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
+import { RESERVED_DESCRIPTORS } from "./descriptors.ts";
 
 const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
+/** A refused client gets this long to take its error line before its descriptor is closed. */
+const REJECT_WRITE_MS = 100;
+/** After an accept error that may repeat at once (out of descriptors), wait before the next. */
+const ACCEPT_BACKOFF_MS = 10;
 
-/** Accepts clients on one listener until it is closed; returns when the accept loop ends. */
+/**
+ * Accepts clients on one listener until it is closed; returns when the accept loop ends and every
+ * connection it accepted has finished. Only closing the listener ends it: an error of one
+ * connection (reset before accept, out of descriptors) is logged, counted and survived.
+ */
 export async function acceptLoop(
   ctx: ServerContext,
   listener: Deno.Listener,
   newSession: SessionFactory,
+  descriptorLimit: number | null,
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
-  try {
-    for await (const conn of listener) {
-      const counters = ctx.store.counters;
-      if (counters.curr_connections >= ctx.config.maxConnections) {
-        counters.rejected_connections++;
-        conn.write(TOO_MANY).catch(() => {}).finally(() => {
-          try {
-            conn.close();
-          } catch { /* gone */ }
-        });
-        continue;
-      }
-      if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
-      const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
-      inflight.add(p);
-      p.finally(() => inflight.delete(p));
+  const counters = ctx.store.counters;
+  const budget = descriptorLimit === null ? Infinity : descriptorLimit - RESERVED_DESCRIPTORS;
+  for (;;) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (err) {
+      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) break;
+      // The connection is lost, not the listener: a reset before accept (NotConnected,
+      // ConnectionAborted) or no descriptor left for it (EMFILE). Count it and keep accepting.
+      counters.rejected_connections++;
+      log.warn("accept failed on {addr}: {err}", { addr: listenAddr, err: String(err) });
+      await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+      continue;
     }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.BadResource)) log.error("accept failed: {err}", { err });
+    if (
+      counters.curr_connections >= ctx.config.maxConnections ||
+      counters.curr_connections + ctx.limits.httpOpen >= budget
+    ) {
+      counters.rejected_connections++;
+      reject(conn);
+      continue;
+    }
+    let p: Promise<void>;
+    try {
+      p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
+    } catch (err) {
+      log.warn("connection from {addr} failed: {err}", { addr: listenAddr, err: String(err) });
+      close(conn);
+      continue;
+    }
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
   }
   await Promise.allSettled(inflight);
+}
+
+/** memcached's answer over -c, written without waiting: the descriptor is closed soon either way. */
+function reject(conn: Deno.Conn): void {
+  const timer = setTimeout(() => close(conn), REJECT_WRITE_MS);
+  conn.write(TOO_MANY).catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    close(conn);
+  });
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
 }
 
 export function describe(addr: Deno.Addr): string {

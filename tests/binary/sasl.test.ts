@@ -27,7 +27,7 @@ function status(p: Response): string {
 
 Deno.test("SASL PLAIN on this server", async (t) => {
   const { dir, file } = await passwordDir();
-  const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
+  const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`, "--http-token", "t"]);
   const open: BinaryClient[] = [];
   const connect = async () => {
     const c = await BinaryClient.connect(server.port);
@@ -170,7 +170,7 @@ Deno.test("SASL refusals match memcached's", async () => {
   let ours: Child | null = null;
   try {
     if (real === null) return;
-    ours = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
+    ours = await startOurs(["-S", "-o", `sasl_password_file=${file}`, "--http-token", "t"]);
     const conversation = async (port: number): Promise<string[]> => {
       const c = await BinaryClient.connect(port);
       const lines: string[] = [];
@@ -204,7 +204,7 @@ Deno.test("SASL refusals match memcached's", async () => {
 
 Deno.test("-S with -Y: binary clients use SASL, text clients the -Y set, one password file", async () => {
   const { dir, file } = await passwordDir();
-  const server = await startOurs(["-S", "-Y", file]);
+  const server = await startOurs(["-S", "-Y", file, "--http-token", "t"]);
   try {
     const c = await BinaryClient.connect(server.port);
     const [refused] = await c.call(1, plain("PLAIN", "\0alice\0nope"));

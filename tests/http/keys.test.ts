@@ -7,6 +7,7 @@ import { createHttpDoor } from "../../routes/app.ts";
 import { Clock } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config.ts";
 import { Store } from "../../src/store/store.ts";
+import { Limits } from "../../src/limits.ts";
 
 async function withServer(args: string[], body: (base: string, mc: RawClient) => Promise<void>) {
   const server = await startOurs(["--enable-debugtime", ...args]);
@@ -351,6 +352,7 @@ Deno.test("a read's body is its own copy: the item's bytes changing before it is
     store,
     config: parsed.config,
     connections: new Set(),
+    limits: new Limits(parsed.config.maxInflightBytes),
     requestShutdown() {},
   });
   const key = new TextEncoder().encode("k");

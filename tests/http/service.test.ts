@@ -10,6 +10,7 @@ import { createHttpDoor } from "../../routes/app.ts";
 import { parseConfig } from "../../src/config.ts";
 import { Clock } from "../../src/clock.ts";
 import { Store } from "../../src/store/store.ts";
+import { Limits } from "../../src/limits.ts";
 
 Deno.test("GET /stats and its sub-resources: memcached's names, numbers as JSON numbers", async () => {
   const server = await startOurs(["-m", "8", "-I", "2m"]);
@@ -228,6 +229,7 @@ Deno.test("GET /openapi.json describes exactly the routes the app serves", async
     store,
     config: parsed.config,
     connections: new Set(),
+    limits: new Limits(parsed.config.maxInflightBytes),
     requestShutdown() {},
   });
   const routes = new Set(

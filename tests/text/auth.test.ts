@@ -85,7 +85,7 @@ Deno.test("-Y text authentication answers like memcached", async (t) => {
   try {
     real = await startMemcached(["-Y", file]);
     if (real === null) return;
-    ours = await startOurs(["-Y", file]);
+    ours = await startOurs(["-Y", file, "--http-token", "t"]);
     for (const [name, steps] of Object.entries(cases)) {
       await t.step(name, async () => {
         const expected = await converse(real!.port, steps);
@@ -102,7 +102,7 @@ Deno.test("-Y text authentication answers like memcached", async (t) => {
 
 Deno.test("-Y: authentication counters, and what gets through", async () => {
   const { dir, file } = await passwordFile();
-  const server = await startOurs(["-Y", file]);
+  const server = await startOurs(["-Y", file, "--http-token", "t"]);
   try {
     const client = await RawClient.connect(server.port);
     assert.equal(await client.call("get a\r\n"), "CLIENT_ERROR unauthenticated\r\n");

@@ -82,6 +82,7 @@ export class BinarySession implements Session {
       const next = this.request(pos, end);
       if (next === NEED_MORE) return pos;
       pos = next;
+      if (out.full()) return pos;
       // memcached writes out what it has (letting go of held items) after this many requests.
       if (++requests === REQS_PER_EVENT) {
         requests = 0;
@@ -285,6 +286,14 @@ export class BinarySession implements Session {
     }
     const total = valueAt - p + valueLength;
     if (end - p < total) {
+      if (total > b.length && !this.ctx.limits.canHold(total)) {
+        // --max-inflight is used up: memcached's answer when it cannot allocate the item.
+        store.counters.store_no_memory++;
+        this.error(Status.ENOMEM, "Out of memory allocating item");
+        if (mode === "set") store.discard(key);
+        this.swallow = valueLength;
+        return valueAt;
+      }
       this.need = total;
       return NEED_MORE;
     }

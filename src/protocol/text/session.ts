@@ -70,6 +70,7 @@ export class TextSession extends CommandLine implements Session {
       const next = this.command(pos, lineEnd, nl + 1, end);
       if (next === NEED_MORE) return pos;
       pos = next;
+      if (out.full()) return pos;
       if (++requests === REQS_PER_EVENT) {
         // memcached writes out what it has after this many requests of one read.
         requests = 0;
@@ -90,8 +91,8 @@ export class TextSession extends CommandLine implements Session {
     return this.startsWith(p, end, "get ") || this.startsWith(p, end, "gets ");
   }
 
-  private command(s: number, e: number, next: number, end: number): number {
-    this.tokenize(s, e);
+  private command(s: number, lineEnd: number, next: number, end: number): number {
+    const e = this.tokenize(s, lineEnd);
     const n = this.ntok;
     if (this.conn !== null) this.conn.lastCommand = this.store.clock.now;
     if (n === 0 || this.tokenLength(0) < 2) {
