@@ -22,9 +22,9 @@ import {
   parseIfMatch,
   parseU64Text,
   Query,
-  readBody,
   utf8OrNull,
 } from "./params.ts";
+import { readBody } from "./body.ts";
 
 /** Where the synchronous GET handler decodes its key: no allocation per read. */
 const keyScratch = new Uint8Array(1024);
@@ -32,6 +32,8 @@ const keyScratch = new Uint8Array(1024);
 /** Largest `limit` of one page of `GET /keys`. */
 export const MAX_PAGE = 1000;
 const DEFAULT_PAGE = 100;
+/** Value bytes one `GET /keys?key=...` may answer with: its JSON is built whole (about 4/3 of it). */
+export const MAX_MULTI_GET_BYTES = 4 * 1024 * 1024;
 /** incr/decr bodies are a small JSON object. */
 const MAX_JSON_BODY = 4096;
 
@@ -42,6 +44,8 @@ const MAX_JSON_BODY = 4096;
 export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Response {
   const store = ctx.store;
   const counters = store.counters;
+  const limits = ctx.limits;
+  const timeoutMs = ctx.config.httpTimeoutMs;
 
   const badKey = () =>
     fail(
@@ -125,7 +129,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
         compareCas = tag;
       }
     }
-    const body = await readBody(req, maxValue(key, flags));
+    const body = await readBody(req, maxValue(key, flags), limits, timeoutMs);
     if (body === null) {
       counters.store_too_large++;
       // As memcached does: a refused set drops the old value so no stale data survives.
@@ -175,7 +179,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       if (key === null) return badKey();
       const compareCas = casPrecondition(req);
       // The request carries no flags (memcached's append too is checked with its own, here 0).
-      const body = await readBody(req, maxValue(key, 0));
+      const body = await readBody(req, maxValue(key, 0), limits, timeoutMs);
       if (body === null) {
         counters.store_too_large++;
         return tooLarge();
@@ -203,7 +207,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       if (key === null) return badKey();
       const compareCas = casPrecondition(req);
       const q = new Query(req.url);
-      const body = await readBody(req, MAX_JSON_BODY);
+      const body = await readBody(req, MAX_JSON_BODY, limits, timeoutMs);
       if (body === null) return fail(counters, 413, "too_large", "the JSON body is too large");
       const fields = body.length === 0 ? {} : jsonFields(req, body);
       if (fields === "unsupported") {
@@ -309,6 +313,21 @@ function itemJson(store: Store, key: Uint8Array, h: number, forceBase64: boolean
 function multiGet(store: Store, q: Query, badKey: () => Response): Response {
   const keys = q.allBytes("key");
   if (!keys.every(isValidKey)) return badKey();
+  let size = 0;
+  for (const key of keys) {
+    const h = store.peek(key);
+    if (h !== -1) size += store.valueOf(h).length;
+  }
+  if (size > MAX_MULTI_GET_BYTES) {
+    return fail(
+      store.counters,
+      413,
+      "too_large",
+      `the values asked for add up to ${size} bytes; one multi-key read answers at most ` +
+        `${MAX_MULTI_GET_BYTES} (read them in smaller groups)`,
+      { "x-limit-bytes": String(MAX_MULTI_GET_BYTES) },
+    );
+  }
   const forceBase64 = q.text("encoding") === "base64";
   const items = [];
   const absent = [];

@@ -29,6 +29,7 @@ export interface Config {
   httpConnLimit: number;
   httpInsecure: boolean;
   shutdownGraceMs: number;
+  httpTimeoutMs: number;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -76,6 +77,8 @@ limits:
                             (default 64m, k/m/g suffix)
   --http-conn-limit=<num>   HTTP requests handled at once; beyond it 503 (default 1024)
   --http-insecure           with -S or -Y, serve the HTTP API without --http-token (warned)
+  --http-timeout=<ms>       an HTTP request body must arrive within this time, else 408
+                            (default 10000)
   --shutdown-grace=<ms>     on SIGTERM, time in-flight requests get before every connection is
                             closed (default 2000)
 `;
@@ -151,6 +154,7 @@ export function parseConfig(
         "http-conn-limit": { type: "string" },
         "http-insecure": { type: "boolean" },
         "shutdown-grace": { type: "string" },
+        "http-timeout": { type: "string" },
       },
     });
   } catch (err) {
@@ -327,6 +331,7 @@ function hardeningConfig(v: Record<string, string | boolean | (string | boolean)
   }
   const connText = text("http-conn-limit");
   const graceText = text("shutdown-grace");
+  const timeoutText = text("http-timeout");
   return {
     maxInflightBytes: inflight,
     httpConnLimit: connText === undefined
@@ -336,5 +341,8 @@ function hardeningConfig(v: Record<string, string | boolean | (string | boolean)
     shutdownGraceMs: graceText === undefined
       ? 2000
       : parseNumber("--shutdown-grace", graceText, 0, 600_000),
+    httpTimeoutMs: timeoutText === undefined
+      ? 10_000
+      : parseNumber("--http-timeout", timeoutText, 100, 3_600_000),
   };
 }
