@@ -17,7 +17,7 @@ import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { guardHttp } from "./routes/guard.ts";
 import { Limits } from "./src/limits.ts";
-import { checkConnectionLimit, descriptorLimit } from "./src/server/descriptors.ts";
+import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
 import { Store } from "./src/store/store.ts";
 
@@ -54,7 +54,6 @@ export function startServer(config: Config): RunningServer {
     limits: new Limits(config.maxInflightBytes),
     requestShutdown,
   };
-  const fdLimit = descriptorLimit();
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
@@ -72,7 +71,7 @@ export function startServer(config: Config): RunningServer {
     listeners.push(unix);
   }
   const sessions = memcachedSessions(ctx);
-  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions, fdLimit));
+  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
   const reaper = startIdleReaper(ctx);
 
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
@@ -149,7 +148,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${credentials}`);
     return 64;
   }
-  const fdComplaint = checkConnectionLimit(config.maxConnections, descriptorLimit());
+  const fdComplaint = checkConnectionLimit(config.maxConnections);
   if (fdComplaint !== null) {
     console.error(fdComplaint);
     return 71; // EX_OSERR, as memcached

@@ -1,31 +1,31 @@
 /**
- * The descriptor budget: the soft `ulimit -n` of this process, and the descriptors kept back for
- * the process itself (runtime, listeners, files) as memcached keeps its reserved_fds.
+ * memcached raises its descriptor limit to -c at start and refuses to start when it cannot. This
+ * process can neither raise the limit nor read it (/proc/self needs --allow-all), so it checks
+ * the same thing directly: can it open -c descriptors and keep a reserve for itself?
  */
 
-/** Descriptors the runtime and the listeners use besides client connections. */
+/** Descriptors the runtime, listeners, files and HTTP door need besides -c clients. */
 export const RESERVED_DESCRIPTORS = 64;
 
-/** The soft limit on open files, or null where /proc/self/limits cannot be read. */
-export function descriptorLimit(): number | null {
-  let text: string;
+/** How many more descriptors this process can open, counting up to `want` (then closed again). */
+export function freeDescriptors(want: number): number {
+  const opened: Deno.FsFile[] = [];
   try {
-    text = Deno.readTextFileSync("/proc/self/limits");
+    while (opened.length < want) opened.push(Deno.openSync("/dev/null"));
   } catch {
-    return null;
+    // Out of descriptors (or no /dev/null): what was opened is the answer.
+  } finally {
+    for (const f of opened) f.close();
   }
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
-  if (m === null || m[1] === "unlimited") return null;
-  return Number(m[1]);
+  return opened.length;
 }
 
-/**
- * memcached raises its descriptor limit to -c at start and refuses to start when it cannot; this
- * process cannot raise it, so -c must fit under the soft limit as it is. Returns the complaint.
- */
-export function checkConnectionLimit(maxConnections: number, limit: number | null): string | null {
-  if (limit === null || maxConnections + RESERVED_DESCRIPTORS <= limit) return null;
-  return `failed to set rlimit for open files: -c ${maxConnections} needs ` +
-    `${maxConnections + RESERVED_DESCRIPTORS} descriptors but ulimit -n is ${limit}. ` +
-    `Raise ulimit -n or request a smaller -c.`;
+/** The start-up complaint when -c clients and the reserve do not fit, else null. */
+export function checkConnectionLimit(maxConnections: number): string | null {
+  const want = maxConnections + RESERVED_DESCRIPTORS;
+  const free = freeDescriptors(want);
+  if (free >= want) return null;
+  return `failed to set rlimit for open files: -c ${maxConnections} needs ${want} free ` +
+    `descriptors but only ${free} can be opened (ulimit -n). Raise ulimit -n or request a ` +
+    `smaller -c.`;
 }

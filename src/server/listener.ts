@@ -2,13 +2,12 @@ import { log } from "../log.ts";
 import type { ServerContext } from "../context.ts";
 import { serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
-import { RESERVED_DESCRIPTORS } from "./descriptors.ts";
 
 const TOO_MANY = new TextEncoder().encode("ERROR Too many open connections\r\n");
 /** A refused client gets this long to take its error line before its descriptor is closed. */
 const REJECT_WRITE_MS = 100;
 /** After an accept error that may repeat at once (out of descriptors), wait before the next. */
-const ACCEPT_BACKOFF_MS = 10;
+const ACCEPT_BACKOFF_MS = 50;
 
 /**
  * Accepts clients on one listener until it is closed; returns when the accept loop ends and every
@@ -19,12 +18,11 @@ export async function acceptLoop(
   ctx: ServerContext,
   listener: Deno.Listener,
   newSession: SessionFactory,
-  descriptorLimit: number | null,
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
   const counters = ctx.store.counters;
-  const budget = descriptorLimit === null ? Infinity : descriptorLimit - RESERVED_DESCRIPTORS;
+  let failing = false;
   for (;;) {
     let conn: Deno.Conn;
     try {
@@ -32,16 +30,19 @@ export async function acceptLoop(
     } catch (err) {
       if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) break;
       // The connection is lost, not the listener: a reset before accept (NotConnected,
-      // ConnectionAborted) or no descriptor left for it (EMFILE). Count it and keep accepting.
-      counters.rejected_connections++;
-      log.warn("accept failed on {addr}: {err}", { addr: listenAddr, err: String(err) });
-      await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+      // ConnectionAborted) or no descriptor left for it (EMFILE, which repeats until one
+      // closes). Count and log it once per run of failures, and keep accepting.
+      if (!failing) {
+        counters.rejected_connections++;
+        log.warn("accept failed on {addr}: {err}", { addr: listenAddr, err: String(err) });
+      }
+      failing = true;
+      // A reset costs only its own connection: go on at once, or the rest of the backlog waits.
+      if (!isResetBeforeAccept(err)) await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
       continue;
     }
-    if (
-      counters.curr_connections >= ctx.config.maxConnections ||
-      counters.curr_connections + ctx.limits.httpOpen >= budget
-    ) {
+    failing = false;
+    if (counters.curr_connections >= ctx.config.maxConnections) {
       counters.rejected_connections++;
       reject(conn);
       continue;
@@ -58,6 +59,11 @@ export async function acceptLoop(
     p.finally(() => inflight.delete(p));
   }
   await Promise.allSettled(inflight);
+}
+
+function isResetBeforeAccept(err: unknown): boolean {
+  return err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.ConnectionReset;
 }
 
 /** memcached's answer over -c, written without waiting: the descriptor is closed soon either way. */
