@@ -76,16 +76,10 @@ export function startServer(config: Config): RunningServer {
 
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
   let httpPort = 0;
-  const httpAbort = new AbortController();
   if (config.httpPort !== 0) {
     const door = createHttpDoor(ctx);
     http = Deno.serve(
-      {
-        hostname: config.httpHost,
-        port: config.httpPort,
-        signal: httpAbort.signal,
-        onListen: () => {},
-      },
+      { hostname: config.httpHost, port: config.httpPort, onListen: () => {} },
       guardHttp(ctx, door.fetch),
     );
     httpPort = http.addr.port;
@@ -96,20 +90,13 @@ export function startServer(config: Config): RunningServer {
     stopped ??= (async () => {
       for (const l of listeners) l.close();
       if (reaper !== undefined) clearInterval(reaper);
-      // In-flight requests get the grace period; then every connection is closed, HTTP ones too
-      // (a body still arriving or an answer nobody reads must not hold up the exit).
+      // In-flight requests get the grace period (--shutdown-grace); then every connection is
+      // closed, so a body still arriving or an answer nobody reads cannot hold up the exit.
       const grace = sleep(config.shutdownGraceMs);
-      let httpClosed = http === null;
       const httpDone = http === null ? Promise.resolve() : http.shutdown();
-      const closed = () => (httpClosed = true);
-      httpDone.then(closed, closed);
       await Promise.race([Promise.allSettled([...loops, httpDone]), grace]);
       for (const c of ctx.connections) c.close();
-      if (!httpClosed) {
-        try {
-          httpAbort.abort();
-        } catch { /* the server finished meanwhile */ }
-      }
+      // HTTP connections still open after the grace end with the process (main exits).
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       store.stopSweeper();
       clock.stop();
