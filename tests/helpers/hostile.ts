@@ -82,7 +82,7 @@ export async function assertHealthy(child: Child, what: string): Promise<void> {
       for (let i = 0; i < SENTINELS; i++) {
         assert.ok(
           got.includes(`VALUE sentinel${i} ${i} ${8 + String(i).length}\r\nsentinel${i}\r\n`),
-          `${what}: sentinel${i} lost`,
+          `${what}: sentinel${i} lost: ${JSON.stringify(got.slice(0, 200))}`,
         );
       }
     } finally {
