@@ -293,6 +293,8 @@ export function memlimitCommand(r: CommandLine, next: number): number {
   else if (mb > 1000000000) {
     r.reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes", quiet);
   } else {
+    // Raising reserves nothing at once: memory follows the items stored, as in memcached
+    // (tests/hostile/memlimit.test.ts), so any client may use memcached's full range.
     r.store.setMaxBytes(mb * 1024 * 1024);
     r.reply("OK", quiet);
   }
