@@ -10,8 +10,9 @@ let nextId = 1;
 
 /**
  * One client: read what has arrived, let the session answer every complete request, write the
- * answers in one write, repeat. Reading waits for the write, so a client that stops reading stops
- * being read from instead of filling memory with answers.
+ * answers in one write (one per FLUSH_AT bytes of them), repeat. Reading waits for the write, so a
+ * client that stops reading stops being read from instead of filling memory with answers. The
+ * read buffer grows past INITIAL_READ only for one request, within --max-inflight.
  */
 export async function serveConnection(
   ctx: ServerContext,
@@ -88,6 +89,14 @@ export async function serveConnection(
       while (full && !session.closing) {
         start = session.consume(buf, start, end, out);
         full = out.full();
+        if (session.need > buf.length - start) {
+          // Room for the pending request, taken in the turn the session checked
+          // limits.canHold(need), so no other connection takes it meanwhile.
+          if (session.need <= buf.length) buf.copyWithin(0, start, end);
+          else resize(session.need, start, end);
+          end -= start;
+          start = 0;
+        }
         if (out.length > 0) {
           info.state = "conn_mwrite";
           await writeAll(conn, out.view());
@@ -99,11 +108,6 @@ export async function serveConnection(
       if (start === end) {
         start = end = 0;
         if (buf.length > INITIAL_READ * 4) resize(INITIAL_READ, 0, 0);
-      } else if (session.need > buf.length - start) {
-        // The session checked limits.canHold(need) before asking, in this same turn.
-        resize(Math.max(session.need, INITIAL_READ), start, end);
-        end -= start;
-        start = 0;
       }
     }
   } catch (err) {

@@ -47,12 +47,16 @@ export async function acceptLoop(
       reject(conn);
       continue;
     }
+    const failed = (err: unknown) => {
+      log.warn("connection on {addr} failed: {err}", { addr: listenAddr, err: String(err) });
+      close(conn);
+    };
     let p: Promise<void>;
     try {
-      p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
+      p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession)
+        .catch(failed);
     } catch (err) {
-      log.warn("connection from {addr} failed: {err}", { addr: listenAddr, err: String(err) });
-      close(conn);
+      failed(err);
       continue;
     }
     inflight.add(p);
