@@ -64,7 +64,7 @@ Deno.test({
 });
 
 Deno.test("-c larger than ulimit -n allows: refused at start-up with memcached's complaint", async () => {
-  const out = await new Deno.Command("sh", {
+  const child = new Deno.Command("sh", {
     args: [
       "-c",
       `ulimit -n 256 && exec "$0" "$@"`,
@@ -83,7 +83,10 @@ Deno.test("-c larger than ulimit -n allows: refused at start-up with memcached's
     ],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000); // it must not start serving
+  const out = await child.output();
+  clearTimeout(timer);
   assert.equal(out.code, 71);
   assert.match(
     new TextDecoder().decode(out.stderr),
