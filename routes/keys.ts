@@ -10,13 +10,10 @@ import { fail, json } from "./errors.ts";
 import {
   BadParameter,
   base64,
-  base64url,
   etag,
-  fromBase64url,
   jsonU64,
   keyFromUrl,
   keyText,
-  parseCount,
   parseExptime,
   parseFlags,
   parseIfMatch,
@@ -25,13 +22,11 @@ import {
   utf8OrNull,
 } from "./params.ts";
 import { readBody } from "./body.ts";
+import { listKeys } from "./listing.ts";
 
 /** Where the synchronous GET handler decodes its key: no allocation per read. */
 const keyScratch = new Uint8Array(1024);
 
-/** Largest `limit` of one page of `GET /keys`. */
-export const MAX_PAGE = 1000;
-const DEFAULT_PAGE = 100;
 /** Value bytes one `GET /keys?key=...` may answer with: its JSON is built whole (about 4/3 of it). */
 export const MAX_MULTI_GET_BYTES = 4 * 1024 * 1024;
 /** incr/decr bodies are a small JSON object. */
@@ -94,10 +89,10 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
 
   app.get("/keys/:key", (c) => readValue(c.req.raw.url));
 
-  app.get("/keys", (c) => {
+  app.get("/keys", (c): Response | Promise<Response> => {
     const q = new Query(c.req.raw.url);
     if (q.has("key")) return multiGet(store, q, badKey);
-    return json(listKeys(store, q));
+    return listKeys(store, q).then((page) => json(page));
   });
 
   app.put("/keys/:key", async (c) => {
@@ -341,47 +336,4 @@ function multiGet(store: Store, q: Query, badKey: () => Response): Response {
     markFetched(store, h);
   }
   return json({ items, missing: absent });
-}
-
-function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-/**
- * One page of live keys with a prefix, in byte order after the cursor (the last key of the previous
- * page), so keys that stay in the cache are listed exactly once however the LRU reorders them.
- * Keeps at most 2 * limit candidates while scanning.
- */
-function listKeys(store: Store, q: Query): { keys: string[]; cursor: string | null } {
-  const prefix = latin1(q.bytes("prefix") ?? new Uint8Array(0));
-  const limitText = q.text("limit");
-  const limit = limitText === undefined ? DEFAULT_PAGE : parseCount("limit", limitText, MAX_PAGE);
-  const cursorText = q.text("cursor");
-  let after: string | null = null;
-  if (cursorText !== undefined && cursorText !== "") {
-    const bytes = fromBase64url(cursorText);
-    if (bytes === null) throw new BadParameter("cursor is not one this server gave out");
-    after = latin1(bytes);
-  }
-  let picked: string[] = [];
-  store.forEachKey((keyBytes) => {
-    const key = latin1(keyBytes);
-    if (!key.startsWith(prefix) || (after !== null && key <= after)) return true;
-    picked.push(key);
-    if (picked.length >= 2 * limit + 2) picked = picked.sort().slice(0, limit + 1);
-    return true;
-  });
-  picked.sort();
-  const more = picked.length > limit;
-  const page = picked.slice(0, limit).map(latin1Bytes);
-  return {
-    keys: page.map(keyText),
-    cursor: more ? base64url(page[page.length - 1]) : null,
-  };
 }
