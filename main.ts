@@ -5,10 +5,19 @@
 import { createHttpDoor } from "./routes/app.ts";
 import { logRequests } from "./routes/request_log.ts";
 import { Clock } from "./src/clock.ts";
-import { type Config, ENV_VARS, parseConfig, UsageError } from "./src/config.ts";
+import {
+  type Config,
+  ENV_VARS,
+  httpCredentialsProblem,
+  parseConfig,
+  UsageError,
+} from "./src/config.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
+import { guardHttp } from "./routes/guard.ts";
+import { Limits } from "./src/limits.ts";
+import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
 import {
   clearStaleSocket,
@@ -54,6 +63,7 @@ export function startServer(config: Config): RunningServer {
     store,
     config,
     connections: new Set(),
+    limits: new Limits(config.maxInflightBytes),
     requestShutdown,
     stopping: stopping.signal,
   };
@@ -84,7 +94,8 @@ export function startServer(config: Config): RunningServer {
     }
     if (config.httpPort !== 0) {
       const door = createHttpDoor(ctx);
-      const handler = config.verbosity >= 2 ? logRequests(door.fetch) : door.fetch;
+      const guarded = guardHttp(ctx, door.fetch);
+      const handler = config.verbosity >= 2 ? logRequests(guarded) : guarded;
       http = listenOrExplain(
         "HTTP",
         `${config.httpHost}:${config.httpPort}`,
@@ -112,12 +123,14 @@ export function startServer(config: Config): RunningServer {
       stopping.abort();
       for (const l of listeners) l.close();
       if (reaper !== undefined) clearInterval(reaper);
-      // Give in-flight requests a moment, then close whatever is still open.
-      const grace = new Promise((r) => setTimeout(r, 200));
-      await Promise.race([Promise.allSettled(loops), grace]);
+      // In-flight requests get the grace period (--shutdown-grace); then every connection is
+      // closed, so a body still arriving or an answer nobody reads cannot hold up the exit.
+      const grace = sleep(config.shutdownGraceMs);
+      const httpDone = http === null ? Promise.resolve() : http.shutdown();
+      await Promise.race([Promise.allSettled([...loops, httpDone]), grace]);
       for (const c of ctx.connections) c.close();
-      await Promise.allSettled(loops);
-      if (http !== null) await http.shutdown();
+      // HTTP connections still open after the grace end with the process (main exits).
+      await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       store.stopSweeper();
       clock.stop();
       if (config.unixSocket !== null) {
@@ -159,6 +172,19 @@ async function main(args: string[]): Promise<number> {
     );
   }
 
+  const credentials = httpCredentialsProblem(config);
+  if (credentials !== null) {
+    console.error(`error: ${credentials}`);
+    return 64;
+  }
+  const fdComplaint = checkConnectionLimit(config.maxConnections);
+  if (fdComplaint !== null) {
+    console.error(fdComplaint);
+    return 71; // EX_OSERR, as memcached
+  }
+  if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
+    log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
+  }
   let server: RunningServer;
   try {
     server = startServer(config);
@@ -201,6 +227,10 @@ async function main(args: string[]): Promise<number> {
 function readEnv(variable: string): string | undefined {
   const state = Deno.permissions.querySync({ name: "env", variable }).state;
   return state === "granted" ? Deno.env.get(variable) : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function isLoopback(host: string): boolean {

@@ -5,7 +5,7 @@
 import { constantTimeEqual } from "../src/auth.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { Counters } from "../src/stats.ts";
-import { BadParameter, rawPath } from "./params.ts";
+import { BadParameter, rawPath, Refused } from "./params.ts";
 
 /**
  * Error codes that are outcomes of a well-formed request (a miss, a moved CAS, a non-numeric value):
@@ -99,6 +99,7 @@ export function installFallbacks(app: Hono, counters: Counters): void {
   });
   app.onError((err) => {
     if (err instanceof BadParameter) return fail(counters, 400, "bad_parameter", err.message);
+    if (err instanceof Refused) return fail(counters, err.status, err.code, err.message);
     return fail(counters, 500, "internal", err instanceof Error ? err.message : String(err));
   });
 }

@@ -10,28 +10,25 @@ import { fail, json } from "./errors.ts";
 import {
   BadParameter,
   base64,
-  base64url,
   etag,
   expiryOf,
-  fromBase64url,
   jsonU64,
   keyFromUrl,
   keyText,
-  parseCount,
   parseFlags,
   parseIfMatch,
   parseU64Text,
   Query,
-  readBody,
   utf8OrNull,
 } from "./params.ts";
+import { readBody } from "./body.ts";
+import { listKeys } from "./listing.ts";
 
 /** Where the synchronous GET handler decodes its key: no allocation per read. */
 const keyScratch = new Uint8Array(1024);
 
-/** Largest `limit` of one page of `GET /keys`. */
-export const MAX_PAGE = 1000;
-const DEFAULT_PAGE = 100;
+/** Value bytes one `GET /keys?key=...` may answer with: its JSON is built whole (about 4/3 of it). */
+export const MAX_MULTI_GET_BYTES = 4 * 1024 * 1024;
 /** incr/decr bodies are a small JSON object. */
 const MAX_JSON_BODY = 4096;
 
@@ -42,6 +39,8 @@ const MAX_JSON_BODY = 4096;
 export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Response {
   const store = ctx.store;
   const counters = store.counters;
+  const limits = ctx.limits;
+  const timeoutMs = ctx.config.httpTimeoutMs;
 
   const badKey = () =>
     fail(
@@ -90,10 +89,10 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
 
   app.get("/keys/:key", (c) => readValue(c.req.raw.url));
 
-  app.get("/keys", (c) => {
+  app.get("/keys", (c): Response | Promise<Response> => {
     const q = new Query(c.req.raw.url);
     if (q.has("key")) return multiGet(store, q, badKey);
-    return json(listKeys(store, q));
+    return listKeys(store, q).then((page) => json(page));
   });
 
   app.put("/keys/:key", async (c) => {
@@ -124,7 +123,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
         compareCas = tag;
       }
     }
-    const body = await readBody(req, maxValue(key, flags));
+    const body = await readBody(req, maxValue(key, flags), limits, timeoutMs);
     if (body === null) {
       counters.store_too_large++;
       // As memcached does: a refused set drops the old value so no stale data survives.
@@ -174,7 +173,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       if (key === null) return badKey();
       const compareCas = casPrecondition(req);
       // The request carries no flags (memcached's append too is checked with its own, here 0).
-      const body = await readBody(req, maxValue(key, 0));
+      const body = await readBody(req, maxValue(key, 0), limits, timeoutMs);
       if (body === null) {
         counters.store_too_large++;
         return tooLarge();
@@ -202,7 +201,7 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       if (key === null) return badKey();
       const compareCas = casPrecondition(req);
       const q = new Query(req.url);
-      const body = await readBody(req, MAX_JSON_BODY);
+      const body = await readBody(req, MAX_JSON_BODY, limits, timeoutMs);
       if (body === null) return fail(counters, 413, "too_large", "the JSON body is too large");
       const fields = body.length === 0 ? {} : jsonFields(req, body);
       if (fields === "unsupported") {
@@ -317,6 +316,21 @@ function itemJson(store: Store, key: Uint8Array, h: number, forceBase64: boolean
 function multiGet(store: Store, q: Query, badKey: () => Response): Response {
   const keys = q.allBytes("key");
   if (!keys.every(isValidKey)) return badKey();
+  let size = 0;
+  for (const key of keys) {
+    const h = store.peek(key);
+    if (h !== -1) size += store.valueOf(h).length;
+  }
+  if (size > MAX_MULTI_GET_BYTES) {
+    return fail(
+      store.counters,
+      413,
+      "too_large",
+      `the values asked for add up to ${size} bytes; one multi-key read answers at most ` +
+        `${MAX_MULTI_GET_BYTES} (read them in smaller groups)`,
+      { "x-limit-bytes": String(MAX_MULTI_GET_BYTES) },
+    );
+  }
   const forceBase64 = q.text("encoding") === "base64";
   const items = [];
   const absent = [];
@@ -330,47 +344,4 @@ function multiGet(store: Store, q: Query, badKey: () => Response): Response {
     markFetched(store, h);
   }
   return json({ items, missing: absent });
-}
-
-function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-/**
- * One page of live keys with a prefix, in byte order after the cursor (the last key of the previous
- * page), so keys that stay in the cache are listed exactly once however the LRU reorders them.
- * Keeps at most 2 * limit candidates while scanning.
- */
-function listKeys(store: Store, q: Query): { keys: string[]; cursor: string | null } {
-  const prefix = latin1(q.bytes("prefix") ?? new Uint8Array(0));
-  const limitText = q.text("limit");
-  const limit = limitText === undefined ? DEFAULT_PAGE : parseCount("limit", limitText, MAX_PAGE);
-  const cursorText = q.text("cursor");
-  let after: string | null = null;
-  if (cursorText !== undefined && cursorText !== "") {
-    const bytes = fromBase64url(cursorText);
-    if (bytes === null) throw new BadParameter("cursor is not one this server gave out");
-    after = latin1(bytes);
-  }
-  let picked: string[] = [];
-  store.forEachKey((keyBytes) => {
-    const key = latin1(keyBytes);
-    if (!key.startsWith(prefix) || (after !== null && key <= after)) return true;
-    picked.push(key);
-    if (picked.length >= 2 * limit + 2) picked = picked.sort().slice(0, limit + 1);
-    return true;
-  });
-  picked.sort();
-  const more = picked.length > limit;
-  const page = picked.slice(0, limit).map(latin1Bytes);
-  return {
-    keys: page.map(keyText),
-    cursor: more ? base64url(page[page.length - 1]) : null,
-  };
 }

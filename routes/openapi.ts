@@ -1,7 +1,7 @@
 /** `/openapi.json`: an OpenAPI 3 description of every route (a test keeps it and the app in step). */
 import type { Hono } from "hono";
 import { SERVER_VERSION } from "../src/version.ts";
-import { MAX_PAGE } from "./keys.ts";
+import { MAX_PAGE } from "./listing.ts";
 
 const error = (description: string) => ({
   description,

@@ -33,7 +33,10 @@ export function rawPath(url: string): string {
  * an ASCII segment that fits is decoded into it: the key is then valid only until the next call.
  */
 export function keyFromUrl(url: string, scratch?: Uint8Array): Uint8Array | null {
-  const start = pathStart(url) + 6; // "/keys/"
+  // The key is the second segment of the path the router matched: after "/keys/", however
+  // "keys" was spelled (the router decodes `/%6Beys/x` to `/keys/x`).
+  const start = url.indexOf("/", pathStart(url) + 1) + 1;
+  if (start === 0) return null;
   let end = start;
   while (end < url.length) {
     const ch = url.charCodeAt(end);
@@ -180,6 +183,13 @@ function decodeText(raw: string): string {
 /** A parameter that failed to parse: the door answers 400 with this message. */
 export class BadParameter extends Error {}
 
+/** A request refused for a bound or a deadline: the door answers with this status and code. */
+export class Refused extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
 /**
  * The store exptime a request asks for, or undefined when it names none: `ttl` is seconds from now
  * for any size (negative: already expired), `exptime` is memcached's rule (up to 30 days relative,
@@ -257,38 +267,6 @@ export function parseIfMatch(header: string): bigint | "*" {
 /** A number for JSON: a number while exact, else its decimal string. */
 export function jsonU64(n: bigint): number | string {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
-}
-
-/**
- * Reads a request body of at most `limit` bytes, or returns null as soon as it is known to be
- * longer: from `Content-Length` before reading anything, or while streaming a chunked body.
- */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
-  const length = req.headers.get("content-length");
-  if (length !== null && Number(length) > limit) return null;
-  if (req.body === null) return new Uint8Array(0);
-  if (length !== null) return new Uint8Array(await req.arrayBuffer());
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 /** Base64 of bytes (values in the JSON form of a read). */

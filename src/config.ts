@@ -32,6 +32,12 @@ export interface Config {
   portFile: string | null;
   /** Set when the token came from the command line, where process lists show it. */
   httpTokenOnCommandLine: boolean;
+  /** Hardening bounds (see hardeningConfig). */
+  maxInflightBytes: number;
+  httpConnLimit: number;
+  httpInsecure: boolean;
+  shutdownGraceMs: number;
+  httpTimeoutMs: number;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -125,6 +131,11 @@ export function parseConfig(
         "http-token-file": { type: "string" },
         "log-format": { type: "string" },
         "enable-debugtime": { type: "boolean" },
+        "max-inflight": { type: "string" },
+        "http-conn-limit": { type: "string" },
+        "http-insecure": { type: "boolean" },
+        "shutdown-grace": { type: "string" },
+        "http-timeout": { type: "string" },
       },
     });
   } catch (err) {
@@ -244,6 +255,7 @@ export function parseConfig(
     pidFile: v.pidfile ?? null,
     portFile: env[PORT_FILE_ENV] || null,
     httpTokenOnCommandLine: v["http-token"] !== undefined,
+    ...hardeningConfig(v),
     ignored,
   };
   return { config } as const;
@@ -345,4 +357,43 @@ function joinNegativePorts(args: string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * With -S or -Y the memcached port needs credentials; the HTTP API serves the same data, so it
+ * must not start without its own (--http-token) unless --http-insecure says so. The complaint, or
+ * null when the configuration is fine.
+ */
+export function httpCredentialsProblem(config: Config): string | null {
+  if (config.httpPort === 0 || config.httpToken !== null || config.httpInsecure) return null;
+  if (!config.saslEnabled && config.authFile === null) return null;
+  return "-S/-Y protect the memcached port, but the HTTP API would serve the same data without " +
+    `credentials: give --http-token (or $${HTTP_TOKEN_ENV}), --http-port=0, or --http-insecure`;
+}
+
+/** The bounds on what clients can make the server hold, and how long shutdown waits. */
+function hardeningConfig(v: Record<string, string | boolean | (string | boolean)[] | undefined>) {
+  const text = (name: string) => v[name] as string | undefined;
+  const inflight = text("max-inflight") === undefined ? 64 << 20 : parseSize(text("max-inflight")!);
+  if (inflight === null || inflight < 1024 * 1024) {
+    throw new UsageError(
+      `option --max-inflight needs a size of at least 1m, got "${text("max-inflight")}"`,
+    );
+  }
+  const connText = text("http-conn-limit");
+  const graceText = text("shutdown-grace");
+  const timeoutText = text("http-timeout");
+  return {
+    maxInflightBytes: inflight,
+    httpConnLimit: connText === undefined
+      ? 1024
+      : parseNumber("--http-conn-limit", connText, 1, 1_000_000),
+    httpInsecure: !!v["http-insecure"],
+    shutdownGraceMs: graceText === undefined
+      ? 2000
+      : parseNumber("--shutdown-grace", graceText, 0, 600_000),
+    httpTimeoutMs: timeoutText === undefined
+      ? 10_000
+      : parseNumber("--http-timeout", timeoutText, 100, 3_600_000),
+  };
 }

@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { Limits } from "./limits.ts";
 import type { Store } from "./store/store.ts";
 
 export const VERSION = "1.6.18";
@@ -19,6 +20,8 @@ export interface ServerContext {
   store: Store;
   config: Config;
   connections: Set<ConnectionInfo>;
+  /** Bounds shared by every connection and door (values still arriving, HTTP requests). */
+  limits: Limits;
   /** `shutdown` (with -A) and signals call this. */
   requestShutdown(): void;
   /** Aborts when the server starts to stop, so that endless responses (event streams) end. */

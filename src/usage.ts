@@ -40,4 +40,15 @@ own flags:
                             the token in process lists and in deno task's echo)
   --log-format=<fmt>        text (default) or json (one JSON object per line)
   --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+
+limits:
+  --max-inflight=<size>     memory for values still arriving, all clients together; beyond it a
+                            store gets "SERVER_ERROR out of memory storing object" or HTTP 503
+                            (default 64m, k/m/g suffix)
+  --http-conn-limit=<num>   HTTP requests handled at once; beyond it 503 (default 1024)
+  --http-insecure           with -S or -Y, serve the HTTP API without --http-token (warned)
+  --http-timeout=<ms>       an HTTP request body must arrive within this time, else 408
+                            (default 10000)
+  --shutdown-grace=<ms>     on SIGTERM, time in-flight requests get before every connection is
+                            closed (default 2000)
 `;

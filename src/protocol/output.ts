@@ -1,6 +1,14 @@
 /**
+ * Pending output past which a session stops handling requests so the connection writes what it
+ * has first: a batch of small answers is still one write, while a batch of large ones (pipelined
+ * gets of big values, a long multi-get) is streamed with at most about this much in memory, and a
+ * client that does not read stops being read.
+ */
+export const FLUSH_AT = 256 * 1024;
+
+/**
  * A growable byte buffer that collects the responses to one batch of requests, so each batch is
- * answered with one write.
+ * answered with one write (or one write per FLUSH_AT bytes).
  */
 export class Output {
   buf: Uint8Array;
@@ -73,6 +81,11 @@ export class Output {
       b[--p] = 48 + (n % 10);
       n = Math.floor(n / 10);
     } while (n > 0);
+  }
+
+  /** True when the connection should write before more requests are handled. */
+  full(): boolean {
+    return this.length >= FLUSH_AT;
   }
 
   /** The bytes collected so far (a view, valid until the next append). */

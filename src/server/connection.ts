@@ -10,8 +10,9 @@ let nextId = 1;
 
 /**
  * One client: read what has arrived, let the session answer every complete request, write the
- * answers in one write, repeat. Reading waits for the write, so a client that stops reading stops
- * being read from instead of filling memory with answers.
+ * answers in one write (one per FLUSH_AT bytes of them), repeat. Reading waits for the write, so a
+ * client that stops reading stops being read from instead of filling memory with answers. The
+ * read buffer grows past INITIAL_READ only for one request, within --max-inflight.
  */
 export async function serveConnection(
   ctx: ServerContext,
@@ -45,7 +46,18 @@ export async function serveConnection(
   // Without this, Nagle's algorithm holds back a response while an earlier one is unacknowledged
   // (memcached sets TCP_NODELAY too); it cost a third of the request rate under memaslap.
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  const limits = ctx.limits;
   let buf = new Uint8Array(INITIAL_READ);
+  /** Bytes of `buf` beyond INITIAL_READ: counted in limits.inflightBytes while held. */
+  let held = 0;
+  const resize = (size: number, from: number, to: number) => {
+    const next = new Uint8Array(size);
+    next.set(buf.subarray(from, to));
+    buf = next;
+    const extra = Math.max(0, size - INITIAL_READ);
+    limits.hold(extra - held);
+    held = extra;
+  };
   let start = 0;
   let end = 0;
   const out = new Output();
@@ -53,20 +65,17 @@ export async function serveConnection(
   try {
     while (true) {
       if (end === buf.length) {
-        // Make room: drop consumed bytes, and grow only when one request needs more.
-        const pending = end - start;
-        const want = Math.max(session?.need ?? 0, pending + 1);
-        if (want > buf.length) {
-          let size = buf.length * 2;
-          while (size < want) size *= 2;
-          const bigger = new Uint8Array(size);
-          bigger.set(buf.subarray(start, end));
-          buf = bigger;
-        } else {
+        // Full: drop consumed bytes, or grow for one long line (sessions bound its length).
+        if (start > 0) {
           buf.copyWithin(0, start, end);
+        } else if (limits.canHold(buf.length)) {
+          resize(buf.length * 2, 0, end);
+        } else {
+          log.warn("connection {id}: no memory left for a long request line", { id: info.id });
+          break;
         }
+        end -= start;
         start = 0;
-        end = pending;
       }
       info.state = "conn_waiting";
       const n = await conn.read(buf.subarray(end));
@@ -74,23 +83,37 @@ export async function serveConnection(
       info.state = "conn_parse_cmd";
       end += n;
       counters.bytes_read += n;
-      if (session === null) session = newSession(info, buf[start]);
-      start = session.consume(buf, start, end, out);
-      if (out.length > 0) {
-        info.state = "conn_mwrite";
-        await writeAll(conn, out.view());
-        counters.bytes_written += out.length;
-        out.reset();
+      session ??= newSession(info, buf[start]);
+      // Past FLUSH_AT of answers a session stops early: write, then let it go on from there.
+      let full = true;
+      while (full && !session.closing) {
+        start = session.consume(buf, start, end, out);
+        full = out.full();
+        if (session.need > buf.length - start) {
+          // Room for the pending request, taken in the turn the session checked
+          // limits.canHold(need), so no other connection takes it meanwhile.
+          if (session.need <= buf.length) buf.copyWithin(0, start, end);
+          else resize(session.need, start, end);
+          end -= start;
+          start = 0;
+        }
+        if (out.length > 0) {
+          info.state = "conn_mwrite";
+          await writeAll(conn, out.view());
+          counters.bytes_written += out.length;
+          out.reset();
+        }
       }
       if (session.closing) break;
       if (start === end) {
         start = end = 0;
-        if (buf.length > INITIAL_READ * 4) buf = new Uint8Array(INITIAL_READ);
+        if (buf.length > INITIAL_READ * 4) resize(INITIAL_READ, 0, 0);
       }
     }
   } catch (err) {
     if (!isDisconnect(err)) log.warn("connection {id}: {err}", { id: info.id, err: String(err) });
   } finally {
+    limits.release(held);
     ctx.connections.delete(info);
     counters.curr_connections--;
     info.close();

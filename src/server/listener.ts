@@ -5,8 +5,16 @@ import { serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 
 const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
+/** A refused client gets this long to take its error line before its descriptor is closed. */
+const REJECT_WRITE_MS = 100;
+/** After an accept error that may repeat at once (out of descriptors), wait before the next. */
+const ACCEPT_BACKOFF_MS = 50;
 
-/** Accepts clients on one listener until it is closed; returns when the accept loop ends. */
+/**
+ * Accepts clients on one listener until it is closed; returns when the accept loop ends and every
+ * connection it accepted has finished. Only closing the listener ends it: an error of one
+ * connection (reset before accept, out of descriptors) is logged, counted and survived.
+ */
 export async function acceptLoop(
   ctx: ServerContext,
   listener: Deno.Listener,
@@ -14,26 +22,68 @@ export async function acceptLoop(
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
-  try {
-    for await (const conn of listener) {
-      const counters = ctx.store.counters;
-      if (counters.curr_connections >= ctx.config.maxConnections) {
+  const counters = ctx.store.counters;
+  let failing = false;
+  for (;;) {
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (err) {
+      if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) break;
+      // The connection is lost, not the listener: a reset before accept (NotConnected,
+      // ConnectionAborted) or no descriptor left for it (EMFILE, which repeats until one
+      // closes). Count and log it once per run of failures, and keep accepting.
+      if (!failing) {
         counters.rejected_connections++;
-        conn.write(TOO_MANY).catch(() => {}).finally(() => {
-          try {
-            conn.close();
-          } catch { /* gone */ }
-        });
-        continue;
+        log.warn("accept failed on {addr}: {err}", { addr: listenAddr, err: String(err) });
       }
-      const p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession);
-      inflight.add(p);
-      p.finally(() => inflight.delete(p));
+      failing = true;
+      // A reset costs only its own connection: go on at once, or the rest of the backlog waits.
+      if (!isResetBeforeAccept(err)) await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+      continue;
     }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.BadResource)) log.error("accept failed: {err}", { err });
+    failing = false;
+    if (counters.curr_connections >= ctx.config.maxConnections) {
+      counters.rejected_connections++;
+      reject(conn);
+      continue;
+    }
+    const failed = (err: unknown) => {
+      log.warn("connection on {addr} failed: {err}", { addr: listenAddr, err: String(err) });
+      close(conn);
+    };
+    let p: Promise<void>;
+    try {
+      p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession)
+        .catch(failed);
+    } catch (err) {
+      failed(err);
+      continue;
+    }
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
   }
   await Promise.allSettled(inflight);
+}
+
+function isResetBeforeAccept(err: unknown): boolean {
+  return err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.ConnectionAborted ||
+    err instanceof Deno.errors.ConnectionReset;
+}
+
+/** memcached's answer over -c, written without waiting: the descriptor is closed soon either way. */
+function reject(conn: Deno.Conn): void {
+  const timer = setTimeout(() => close(conn), REJECT_WRITE_MS);
+  conn.write(TOO_MANY).catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    close(conn);
+  });
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
 }
 
 export function describe(addr: Deno.Addr): string {

@@ -296,6 +296,19 @@ export class CompactStore {
     }
   }
 
+  /**
+   * Visits the live keys in `count` item slots from `from`, in slot order, and returns where the
+   * next slice starts (-1 after the last): lets a listing yield between slices.
+   */
+  forEachKeyInSlots(from: number, count: number, visit: (key: Uint8Array) => void): number {
+    const now = this.clock.now;
+    const to = Math.min(this.slotTop, from + count);
+    for (let h = from; h < to; h++) {
+      if (this.keyLen[h] !== 0 && !this.isDead(h, now)) visit(this.keyOf(h));
+    }
+    return to >= this.slotTop ? -1 : to;
+  }
+
   // ---- writes -------------------------------------------------------------------------------
 
   /**

@@ -83,7 +83,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     const file = `${dir}/passwords`;
     await Deno.writeTextFile(file, "alice:s3cret\n");
-    const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
+    const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`, "--http-token", "t"]);
     const good = client(server, { username: "alice", password: "s3cret" });
     const bad = client(server, { username: "alice", password: "wrong" });
     const none = client(server);

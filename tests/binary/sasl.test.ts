@@ -27,7 +27,7 @@ function status(p: Response): string {
 
 Deno.test("SASL PLAIN on this server", async (t) => {
   const { dir, file } = await passwordDir();
-  const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
+  const server = await startOurs(["-S", "-o", `sasl_password_file=${file}`, "--http-token", "t"]);
   const open: BinaryClient[] = [];
   const connect = async () => {
     const c = await BinaryClient.connect(server.port);
@@ -167,7 +167,7 @@ Deno.test("SASL refusals match memcached's", { ignore: NO_MEMCACHED }, async () 
   const { dir, file } = await passwordDir();
   let ours: Child | null = null;
   try {
-    ours = await startOurs(["-S", "-o", `sasl_password_file=${file}`]);
+    ours = await startOurs(["-S", "-o", `sasl_password_file=${file}`, "--http-token", "t"]);
     const conversation = async (port: number): Promise<string[]> => {
       const c = await BinaryClient.connect(port);
       const lines: string[] = [];
@@ -201,7 +201,7 @@ Deno.test("SASL refusals match memcached's", { ignore: NO_MEMCACHED }, async () 
 
 Deno.test("-S with -Y: binary clients use SASL, text clients the -Y set, one password file", async () => {
   const { dir, file } = await passwordDir();
-  const server = await startOurs(["-S", "-Y", file]);
+  const server = await startOurs(["-S", "-Y", file, "--http-token", "t"]);
   try {
     const c = await BinaryClient.connect(server.port);
     const [refused] = await c.call(1, plain("PLAIN", "\0alice\0nope"));

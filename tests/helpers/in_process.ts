@@ -6,6 +6,7 @@ import { createHttpDoor } from "../../routes/app.ts";
 import { Clock } from "../../src/clock.ts";
 import { parseConfig } from "../../src/config.ts";
 import type { ServerContext } from "../../src/context.ts";
+import { Limits } from "../../src/limits.ts";
 import { Output } from "../../src/protocol/output.ts";
 import type { Session } from "../../src/protocol/session.ts";
 import { Store } from "../../src/store/store.ts";
@@ -20,7 +21,13 @@ export function contextFor(args: string[] = []): ServerContext {
     evict: config.evictions,
     casEnabled: config.casEnabled,
   });
-  return { store, config, connections: new Set(), requestShutdown() {} };
+  return {
+    store,
+    config,
+    connections: new Set(),
+    limits: new Limits(config.maxInflightBytes),
+    requestShutdown() {},
+  };
 }
 
 /** Feeds `request` to the session in one read; the answer bytes and how much was consumed. */

@@ -89,8 +89,11 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
   });
 }
 
-/** Our server, on free ports (memcached and HTTP) unless the args choose them. */
-export function startOurs(args: string[] = []): Promise<Child> {
+/**
+ * Our server, on free ports (memcached and HTTP) unless the args choose them; with `nofile`, under
+ * that `ulimit -n` (set by a shell that then execs the runtime).
+ */
+export function startOurs(args: string[] = [], nofile?: number): Promise<Child> {
   const port = args.includes("-p") ? Number(args[args.indexOf("-p") + 1]) : freePort();
   const httpPort = args.includes("--http-port")
     ? Number(args[args.indexOf("--http-port") + 1])
@@ -101,7 +104,9 @@ export function startOurs(args: string[] = []): Promise<Child> {
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
     ...args,
   ];
-  return spawn(Deno.execPath(), full, port, httpPort);
+  if (nofile === undefined) return spawn(Deno.execPath(), full, port, httpPort);
+  const limited = [`-c`, `ulimit -n ${nofile} && exec "$0" "$@"`, Deno.execPath(), ...full];
+  return spawn("sh", limited, port, httpPort);
 }
 
 /** Path of a program on PATH, or null. */

@@ -5,6 +5,7 @@
  * and screenshots at a desktop and a phone width (saved under tests/.out/ to be looked at).
  */
 import assert from "node:assert/strict";
+// deno-lint-ignore no-import-prefix -- test-only: kept out of deno.json so `deno task start` never fetches it
 import puppeteer, { type Browser, type Page } from "npm:puppeteer-core@25.16.0";
 import { RawClient } from "../helpers/client.ts";
 import { httpReady } from "../helpers/http.ts";

@@ -75,7 +75,7 @@ Deno.test("--log-format json writes one JSON object per line", async () => {
 Deno.test("-vv with -Y: the authentication data block (the password) is never logged", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/auth`, "alice:pa55word\n");
-  const out = await withServer(["-vv", "-Y", `${dir}/auth`], async (s) => {
+  const out = await withServer(["-vv", "-Y", `${dir}/auth`, "--http-token", "t"], async (s) => {
     const c = await RawClient.connect(s.port);
     assert.equal(await c.call("set x 0 0 14\r\nalice pa55word\r\n"), "STORED\r\n");
     assert.equal(await c.call("get x\r\n", "END\r\n"), "END\r\n");

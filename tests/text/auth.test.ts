@@ -84,7 +84,7 @@ Deno.test("-Y text authentication answers like memcached", { ignore: NO_MEMCACHE
   let ours: Child | null = null;
   try {
     real = await startMemcached(["-Y", file]);
-    ours = await startOurs(["-Y", file]);
+    ours = await startOurs(["-Y", file, "--http-token", "t"]);
     for (const [name, steps] of Object.entries(cases)) {
       await t.step(name, async () => {
         const expected = await converse(real!.port, steps);
@@ -101,7 +101,7 @@ Deno.test("-Y text authentication answers like memcached", { ignore: NO_MEMCACHE
 
 Deno.test("-Y: authentication counters, and what gets through", async () => {
   const { dir, file } = await passwordFile();
-  const server = await startOurs(["-Y", file]);
+  const server = await startOurs(["-Y", file, "--http-token", "t"]);
   try {
     const client = await RawClient.connect(server.port);
     assert.equal(await client.call("get a\r\n"), "CLIENT_ERROR unauthenticated\r\n");

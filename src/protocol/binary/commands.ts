@@ -83,6 +83,14 @@ export function update(
   }
   const total = valueAt - p + valueLength;
   if (end - p < total) {
+    if (total > b.length && !r.ctx.limits.canHold(total)) {
+      // --max-inflight is used up: memcached's answer when it cannot allocate the item.
+      store.counters.store_no_memory++;
+      r.error(Status.ENOMEM, "Out of memory allocating item");
+      if (mode === "set") store.discard(key);
+      r.swallow = valueLength;
+      return valueAt;
+    }
     r.need = total;
     return NEED_MORE;
   }

@@ -53,6 +53,7 @@ export class BinarySession extends BinaryRequest implements Session {
       const next = this.request(pos, end);
       if (next === NEED_MORE) return pos;
       pos = next;
+      if (out.full()) return pos;
       // memcached writes out what it has (letting go of held items) after this many requests.
       if (++requests === REQS_PER_EVENT) {
         requests = 0;

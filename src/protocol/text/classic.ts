@@ -9,7 +9,7 @@ import { markFetched } from "../../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../../store/types.ts";
 import { isKeyHeld, release } from "../held.ts";
 import { parseI32, parseU32, parseU64 } from "../numbers.ts";
-import { type CommandLine, NEED_MORE } from "./line.ts";
+import { type CommandLine, ERR_NO_MEMORY, MAX_DATA_LENGTH, NEED_MORE } from "./line.ts";
 
 export function getCommand(
   r: CommandLine,
@@ -36,7 +36,16 @@ export function getCommand(
     p = r.tok[4];
   }
   const b = r.buf;
+  if (r.resumeGet !== 0) {
+    p = r.tok[0] + r.resumeGet;
+    r.resumeGet = 0;
+  }
   while (p < e) {
+    if (out.full()) {
+      // A long multi-get of big values is answered in FLUSH_AT pieces, not built whole.
+      r.resumeGet = p - r.tok[0];
+      return NEED_MORE;
+    }
     while (p < e && b[p] === SP) p++;
     if (p >= e) break;
     const ks = p;
@@ -102,7 +111,7 @@ export function storeCommand(r: CommandLine, mode: StoreMode, next: number, end:
     }
     cas = parsed;
   }
-  if (vlen < 0) {
+  if (vlen < 0 || vlen > MAX_DATA_LENGTH) {
     r.reply("CLIENT_ERROR bad command line format", quiet);
     return next;
   }
@@ -117,6 +126,13 @@ export function storeCommand(r: CommandLine, mode: StoreMode, next: number, end:
   }
   const dataEnd = next + vlen;
   if (dataEnd + 2 > end) {
+    if (!r.mayHold(dataEnd + 2 - t[0])) {
+      store.counters.store_no_memory++;
+      r.reply(ERR_NO_MEMORY, quiet);
+      if (mode === "set") store.discard(r.tokenBytes(1));
+      r.swallow = vlen + 2;
+      return next;
+    }
     r.need = dataEnd + 2 - t[0];
     return NEED_MORE;
   }
@@ -278,6 +294,8 @@ export function memlimitCommand(r: CommandLine, next: number): number {
   else if (mb > 1000000000) {
     r.reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes", quiet);
   } else {
+    // Raising reserves nothing at once: memory follows the items stored, as in memcached
+    // (tests/hostile/memlimit.test.ts), so any client may use memcached's full range.
     r.store.setMaxBytes(mb * 1024 * 1024);
     r.reply("OK", quiet);
   }

@@ -11,6 +11,10 @@ import type { Output } from "../output.ts";
 
 /** memcached keeps at most 24 tokens (23 words and a terminator) per command line. */
 export const MAX_TOKENS = 24;
+/** memcached refuses data lengths whose +2 would pass INT_MAX (and keeps the connection going). */
+export const MAX_DATA_LENGTH = 2147483647 - 2;
+/** memcached's answer when it cannot allocate an arriving value (here: --max-inflight is used up). */
+export const ERR_NO_MEMORY = "SERVER_ERROR out of memory storing object";
 /** Returned by a command handler that needs more bytes than the buffer holds. */
 export const NEED_MORE = -1;
 
@@ -31,6 +35,11 @@ export class CommandLine {
    * completed get). A failed multi-get discards everything after it, as memcached does.
    */
   flushMark = 0;
+  /**
+   * Where a multi-get stopped to let the connection write (offset from the line's first word), so
+   * that handling the same line again goes on with the next key; 0 when none.
+   */
+  resumeGet = 0;
   buf: Uint8Array = new Uint8Array(0);
   out!: Output;
   readonly store: Store;
@@ -39,8 +48,11 @@ export class CommandLine {
     this.store = ctx.store;
   }
 
-  /** Splits buf[s, e) on spaces into at most MAX_TOKENS words, as memcached does. */
-  tokenize(s: number, e: number): void {
+  /**
+   * Splits buf[s, e) on spaces into at most MAX_TOKENS words, as memcached does. memcached reads
+   * the line as a C string, so a NUL ends it: returns where the line ends for the command.
+   */
+  tokenize(s: number, e: number): number {
     const b = this.buf;
     const tok = this.tok;
     let n = 0;
@@ -48,18 +60,30 @@ export class CommandLine {
     this.truncated = false;
     while (p < e) {
       while (p < e && b[p] === SP) p++;
-      if (p >= e) break;
+      if (p >= e || b[p] === 0) break;
       if (n === MAX_TOKENS - 1) {
         this.truncated = true;
+        const nul = b.subarray(p, e).indexOf(0);
+        if (nul !== -1) e = p + nul;
         break;
       }
       const ts = p;
-      while (p < e && b[p] !== SP) p++;
+      while (p < e && b[p] !== SP && b[p] !== 0) p++;
       tok[2 * n] = ts;
       tok[2 * n + 1] = p;
       n++;
+      if (p < e && b[p] === 0) break;
     }
     this.ntok = n;
+    return p < e && b[p] === 0 ? p : e;
+  }
+
+  /**
+   * True when the connection may hold `need` bytes for the pending request: they fit the read
+   * buffer, or the bytes held for values still arriving stay under --max-inflight with them.
+   */
+  mayHold(need: number): boolean {
+    return need <= this.buf.length || this.ctx.limits.canHold(need);
   }
 
   tokenLength(i: number): number {

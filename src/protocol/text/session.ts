@@ -77,6 +77,7 @@ export class TextSession extends CommandLine implements Session {
       if (next === NEED_MORE) return pos;
       if (this.traceId !== 0) traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
       pos = next;
+      if (out.full()) return pos;
       if (++requests === REQS_PER_EVENT) {
         // memcached writes out what it has after this many requests of one read.
         requests = 0;
@@ -97,8 +98,8 @@ export class TextSession extends CommandLine implements Session {
     return this.startsWith(p, end, "get ") || this.startsWith(p, end, "gets ");
   }
 
-  private command(s: number, e: number, next: number, end: number): number {
-    this.tokenize(s, e);
+  private command(s: number, lineEnd: number, next: number, end: number): number {
+    const e = this.tokenize(s, lineEnd);
     const n = this.ntok;
     if (this.conn !== null) this.conn.lastCommand = this.store.clock.now;
     if (n === 0 || this.tokenLength(0) < 2) {

@@ -23,12 +23,10 @@ import {
   writeOpaque,
 } from "./output.ts";
 import { parseI32 } from "../../numbers.ts";
-import { type CommandLine, NEED_MORE } from "../line.ts";
+import { type CommandLine, ERR_NO_MEMORY, MAX_DATA_LENGTH, NEED_MORE } from "../line.ts";
 
 const ERR_FLAGS_TOO_LONG = "CLIENT_ERROR options flags too long";
 const ERR_BAD_FLAG = "CLIENT_ERROR invalid or duplicate flag";
-/** memcached refuses data lengths whose +2 would pass INT_MAX. */
-const MAX_DATA_LENGTH = 2147483647 - 2;
 
 /** Echoes the O and k flags (the only ones a status without an item carries). */
 function writeEchoes(line: CommandLine, f: MetaFlags): void {
@@ -101,6 +99,11 @@ export function metaSet(line: CommandLine, next: number, end: number): number {
   }
   const dataEnd = next + vlen;
   if (dataEnd + 2 > end) {
+    if (!line.mayHold(dataEnd + 2 - tok[0])) {
+      store.counters.store_no_memory++;
+      if (mode === "set") store.discard(key);
+      return refuseData(line, ERR_NO_MEMORY, vlen, next);
+    }
     line.need = dataEnd + 2 - tok[0];
     return NEED_MORE;
   }
