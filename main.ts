@@ -6,6 +6,7 @@ import { createHttpDoor } from "./routes/app.ts";
 import { Clock } from "./src/clock.ts";
 import { type Config, ENV_VARS, parseConfig, USAGE, UsageError } from "./src/config.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
+import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
@@ -38,6 +39,8 @@ export function startServer(config: Config): RunningServer {
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
   const ctx: ServerContext = { store, config, connections: new Set(), requestShutdown };
+  // Hot-key sampling starts with the server, not with the first question about it.
+  introspection(ctx);
 
   const listeners: Deno.Listener[] = [];
   let port = 0;

@@ -24,6 +24,16 @@ export interface Config {
   httpHost: string;
   httpToken: string | null;
   debugTime: boolean;
+  /** `-R`: requests one connection may make per turn before it yields to the others. */
+  reqsPerEvent: number;
+  /** `-D`: the character that ends a key's prefix for `stats detail`. */
+  prefixDelimiter: string;
+  /** false with `-X`: no metadump, mgdump, cachedump or HTTP key stream. */
+  dumpEnabled: boolean;
+  /** false with `-W`: no `watch` and no `GET /watch`. */
+  watchEnabled: boolean;
+  /** `-o watcher_logbuf_size` in bytes: what one watcher may have queued before lines are skipped. */
+  watcherBufferBytes: number;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -57,7 +67,11 @@ memcached flags:
   -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH, ...
   -h, --help                print this help and exit
   -V, --version             print version and exit
-  accepted and ignored here: -t -u -U -R -b -f -n -L -k -r -d -P -e -F -D -T -X -W
+  -R, --max-reqs-per-event=<n>  requests per connection per turn before it yields (default 20)
+  -D <char>                 key prefix delimiter for "stats detail" (default :)
+  -X, --disable-dumping     disable lru_crawler metadump/mgdump, stats cachedump, GET /keys?stream
+  -W, --disable-watch       disable "watch" and GET /watch
+  accepted and ignored here: -t -u -U -b -f -n -L -k -r -d -P -e -F -T
 
 own flags:
   --http-port=<num>         HTTP API port (default 8000, 0 = off)
@@ -146,7 +160,6 @@ export function parseConfig(
   const ignore = (flag: string, why: string) => ignored.push(`${flag} (${why})`);
   if (v.threads !== undefined) ignore("-t", "one event loop serves all connections");
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
-  if (v["max-reqs-per-event"] !== undefined) ignore("-R", "no per-event request cap");
   if (v["listen-backlog"] !== undefined) ignore("-b", "the runtime sets the backlog");
   if (v["slab-growth-factor"] !== undefined) ignore("-f", "no slab classes to tune");
   if (v["slab-min-size"] !== undefined) ignore("-n", "no slab classes to tune");
@@ -157,10 +170,9 @@ export function parseConfig(
   if (v.pidfile !== undefined) ignore("-P", "no pid file is written");
   if (v["memory-file"] !== undefined) ignore("-e", "no restartable memory file");
   if (v["disable-flush-all"]) ignore("-F", "flush_all stays enabled");
-  if (v["disable-dumping"]) ignore("-X", "no dump commands to disable");
-  if (v["disable-watch"]) ignore("-W", "no watch command to disable");
   if (v["napi-ids"] !== undefined) ignore("-N", "no NAPI ids");
-  if (v["stat-key-prefix"] !== undefined) ignore("-D", "no detailed stats");
+  const prefixDelimiter = v["stat-key-prefix"] ?? ":";
+  if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
   const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
   if (udpPort !== 0) ignore("-U", "UDP is not served");
@@ -185,6 +197,7 @@ export function parseConfig(
   if (!/^[0-7]{1,4}$/.test(mask)) throw new UsageError(`option -a needs an octal mask`);
 
   let idleTimeout = 0;
+  let watcherBufferBytes = 256 * 1024;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
@@ -194,6 +207,9 @@ export function parseConfig(
       const value = eq === -1 ? "" : item.slice(eq + 1);
       if (key === "idle_timeout") idleTimeout = parseNumber("-o idle_timeout", value, 0, 2 ** 31);
       else if (key === "sasl_password_file") saslPasswordFile = value;
+      else if (key === "watcher_logbuf_size") {
+        watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
+      } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
       else ignore(`-o ${key}`, "no such tuning here");
     }
   }
@@ -237,6 +253,13 @@ export function parseConfig(
     httpHost: v["http-host"] ?? "127.0.0.1",
     httpToken: v["http-token"] ?? env[HTTP_TOKEN_ENV] ?? null,
     debugTime: !!v["enable-debugtime"],
+    reqsPerEvent: v["max-reqs-per-event"] === undefined
+      ? 20
+      : parseNumber("-R", v["max-reqs-per-event"], 1, 2 ** 31),
+    prefixDelimiter,
+    dumpEnabled: !v["disable-dumping"],
+    watchEnabled: !v["disable-watch"],
+    watcherBufferBytes,
     ignored,
   };
   return { config } as const;

@@ -1,3 +1,5 @@
+import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
+import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
@@ -7,6 +9,11 @@ import type { ConnectionInfo, ServerContext } from "../context.ts";
 const INITIAL_READ = 16 * 1024;
 
 let nextId = 1;
+
+/** Ids for `stats conns` and `cfd=` in watch lines; listeners take theirs from here too. */
+export function newConnectionId(): number {
+  return nextId++;
+}
 
 /**
  * One client: read what has arrived, let the session answer every complete request, write the
@@ -22,7 +29,7 @@ export async function serveConnection(
 ): Promise<void> {
   const counters = ctx.store.counters;
   const info: ConnectionInfo = {
-    id: nextId++,
+    id: newConnectionId(),
     addr,
     listenAddr,
     state: "conn_parse_cmd",
@@ -32,8 +39,14 @@ export async function serveConnection(
         conn.close();
       } catch { /* already closed */ }
     },
+    write: async (data) => {
+      await writeAll(conn, data);
+      counters.bytes_written += data.length;
+    },
+    bufferBytes: () => ({ read: buf.length, output: out.buf.length }),
   };
   ctx.connections.add(info);
+  connectionOpened(ctx, info);
   counters.curr_connections++;
   counters.total_connections++;
   counters.connection_structures = Math.max(
@@ -68,19 +81,31 @@ export async function serveConnection(
         start = 0;
         end = pending;
       }
-      info.state = "conn_waiting";
-      const n = await conn.read(buf.subarray(end));
-      if (n === null) break;
+      if (session?.yielded) {
+        // -R: let other connections go first, then go on with what was already read.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      } else {
+        // In the middle of a value, memcached's state says so.
+        info.state = session !== null && session.need > 0 ? "conn_nread" : "conn_waiting";
+        const n = await conn.read(buf.subarray(end));
+        if (n === null) break;
+        end += n;
+        counters.bytes_read += n;
+      }
       info.state = "conn_parse_cmd";
-      end += n;
-      counters.bytes_read += n;
       if (session === null) session = newSession(info, buf[start]);
+      setActiveConnection(info.id);
       start = session.consume(buf, start, end, out);
       if (out.length > 0) {
         info.state = "conn_mwrite";
         await writeAll(conn, out.view());
         counters.bytes_written += out.length;
         out.reset();
+      }
+      if (session.pending) {
+        info.state = "conn_mwrite";
+        await session.pending;
+        session.pending = null;
       }
       if (session.closing) break;
       if (start === end) {
@@ -89,8 +114,13 @@ export async function serveConnection(
       }
     }
   } catch (err) {
-    if (!isDisconnect(err)) log.warn("connection {id}: {err}", { id: info.id, err: String(err) });
+    if (!isDisconnect(err)) {
+      info.closeReason ??= "error";
+      log.warn("connection {id}: {err}", { id: info.id, err: String(err) });
+    }
   } finally {
+    session?.close?.();
+    connectionClosed(ctx, info);
     ctx.connections.delete(info);
     counters.curr_connections--;
     info.close();
