@@ -3,6 +3,7 @@ import type { ServerContext } from "../src/context.ts";
 import { adminRoutes } from "./admin.ts";
 import { installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { introspectionRoutes } from "./introspect.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openapiRoutes } from "./openapi.ts";
@@ -27,6 +28,8 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   const token = ctx.config.httpToken;
   if (token !== null) app.use("*", requireToken(token, counters));
   healthRoutes(app, ctx);
+  // Before the key and stats routes: it takes GET /keys?stream=... and passes the rest on.
+  introspectionRoutes(app, ctx);
   const readValue = keyRoutes(app, ctx);
   statsRoutes(app, ctx);
   metricsRoutes(app, ctx);

@@ -1,6 +1,7 @@
 /** `/openapi.json`: an OpenAPI 3 description of every route (a test keeps it and the app in step). */
 import type { Hono } from "hono";
 import { VERSION } from "../src/context.ts";
+import { INTROSPECTION_PATHS, KEY_LINE, STREAM_PARAMETER } from "./introspect_docs.ts";
 import { MAX_PAGE } from "./keys.ts";
 
 const error = (description: string) => ({
@@ -150,6 +151,7 @@ export const OPENAPI = {
         properties: { error: { type: "string" }, message: { type: "string" } },
       },
       Item: item,
+      KeyLine: KEY_LINE,
     },
   },
   security: [{ bearer: [] }],
@@ -186,9 +188,10 @@ export const OPENAPI = {
             type: "string",
             enum: ["base64"],
           }),
+          STREAM_PARAMETER,
         ],
         responses: {
-          "200": jsonBody("A page of keys, or the items read", {
+          "200": jsonBody("A page of keys, or the items read (stream=ndjson: KeyLine lines)", {
             oneOf: [
               {
                 type: "object",
@@ -309,8 +312,9 @@ export const OPENAPI = {
     "/stats/slabs": statsOp("memcached `stats slabs`"),
     "/stats/conns": statsOp("memcached `stats conns`"),
     "/stats/sizes": statsOp(
-      "memcached `stats sizes` (size histograms are not tracked: `sizes_status` is `disabled`)",
+      "memcached `stats sizes`: `sizes_status disabled` until `stats sizes_enable` (text protocol)",
     ),
+    ...INTROSPECTION_PATHS,
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

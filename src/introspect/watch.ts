@@ -24,8 +24,8 @@ export const CONNEVENTS = WATCH_CLASSES.connevents;
 /** memcached's cap on simultaneous watchers (WATCHER_LIMIT). */
 export const MAX_WATCHERS = 20;
 
-/** Where a watcher's bytes go; rejects when the reader is gone. */
-export type WatchSink = (data: Uint8Array) => Promise<void>;
+/** Where a watcher's lines go (ASCII text, "\n"-terminated lines); rejects when the reader is gone. */
+export type WatchSink = (text: string) => Promise<void>;
 
 export class Watcher {
   private queue: string[] = [];
@@ -34,6 +34,9 @@ export class Watcher {
   private writing = false;
   private skipped = 0;
   closed = false;
+  /** Resolves when the watcher is removed (its reader left, or it was dropped). */
+  readonly done: Promise<void>;
+  private finish!: () => void;
 
   constructor(
     private readonly hub: WatchHub,
@@ -42,7 +45,15 @@ export class Watcher {
     private readonly sink: WatchSink,
     /** Drop the watcher instead of skipping lines when it falls behind (HTTP streams). */
     private readonly dropWhenFull = false,
-  ) {}
+  ) {
+    this.done = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** Marks it closed; only the hub calls this. */
+  end(): void {
+    this.closed = true;
+    this.finish();
+  }
 
   /** Queues one line (ending in "\n"), or counts it as skipped when the queue is full. */
   offer(line: string): void {
@@ -81,9 +92,7 @@ export class Watcher {
       while (this.queue.length > 0 && !this.closed) {
         const text = this.queue.join("");
         this.queue = [];
-        const bytes = new Uint8Array(text.length);
-        for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-        await this.sink(bytes);
+        await this.sink(text);
         this.pending -= text.length;
         // Say what was lost as soon as there is room, not only when the next event comes.
         this.flushSkipped();
@@ -121,7 +130,7 @@ export class WatchHub {
 
   remove(w: Watcher): void {
     if (w.closed) return;
-    w.closed = true;
+    w.end();
     this.watchers = this.watchers.filter((x) => x !== w);
     this.recompute();
   }

@@ -43,7 +43,7 @@ export function watchCommand(r: CommandLine, next: number, end: number): number 
     return next;
   }
   const hub = introspection(r.ctx).watch;
-  const watcher = hub.add(flags, config.watcherBufferBytes, write);
+  const watcher = hub.add(flags, config.watcherBufferBytes, (text) => write(encodeAscii(text)));
   if (watcher === null) {
     r.out.line("WATCHER_TOO_MANY log watcher limit reached");
     return next;
@@ -206,6 +206,18 @@ export function adminStats(r: CommandLine): boolean {
       state.sizesFromCas = null;
       out.line("STAT sizes_status disabled");
       return true;
+    case "hotkeys": {
+      // Not memcached's: the sampled hot keys, most read first, as `STAT <key> <estimated reads>`.
+      const top = r.ntok >= 3 ? parseU32(r.buf, r.tok[4], r.tok[5]) : 10;
+      if (top === null || top === 0) {
+        out.line("CLIENT_ERROR bad command line format");
+        return true;
+      }
+      const hot = state.hot;
+      for (const k of hot.top(top)) out.line(`STAT ${k.key} ${k.count * hot.every}`);
+      out.line("END");
+      return true;
+    }
   }
   return false;
 }
