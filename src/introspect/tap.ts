@@ -71,15 +71,14 @@ export class StoreTap {
 
   private installFull(): void {
     const o = this.original as Record<string, (...args: unknown[]) => unknown>;
-    const fetched = (key: Uint8Array, h: number) => {
-      if (--this.hot.countdown === 0) this.hot.sample(key);
-      if (this.prefixes.enabled) this.prefixes.recordGet(key, h !== -1);
-      this.itemGet(key, h);
-    };
     for (const name of ["get", "touch", "lookup"]) {
+      // memcached's stats detail counts get/gets/gat/gats but not the meta commands' lookups.
+      const counted = name !== "lookup";
       this.set(name, (key: Uint8Array, ...rest: unknown[]) => {
         const h = o[name](key, ...rest) as number;
-        fetched(key, h);
+        if (--this.hot.countdown === 0) this.hot.sample(key);
+        if (counted && this.prefixes.enabled) this.prefixes.recordGet(key, h !== -1);
+        this.itemGet(key, h);
         return h;
       });
     }
@@ -87,7 +86,17 @@ export class StoreTap {
       if (this.prefixes.enabled) this.prefixes.recordSet(key);
       this.itemGet(key, this.store.peek(key));
       const outcome = o.store(mode, key, value, ...rest) as StoreOutcome;
-      if ((this.watch.flags & MUTATIONS) !== 0) this.itemStore(mode, key, value, rest, outcome);
+      if ((this.watch.flags & MUTATIONS) !== 0) {
+        // An append or prepend that stored logs the joined item, as memcached does.
+        const joined = outcome === "stored" && (mode === "append" || mode === "prepend");
+        this.itemStore(
+          mode,
+          key,
+          joined ? this.store.valueOf(this.store.peek(key)) : value,
+          rest,
+          outcome,
+        );
+      }
       return outcome;
     });
     this.set("delete", (key: Uint8Array, ...rest: unknown[]) => {
