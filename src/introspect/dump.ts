@@ -5,6 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { FETCHED } from "../store/types.ts";
+import { nextTurn } from "../turn.ts";
 import { latin1, ntotalOf, slabClassOf, uriEncode } from "./items.ts";
 
 /** Items rendered per turn. */
@@ -28,8 +29,6 @@ function noteItems(store: Store): Int32Array {
   });
   return handles.subarray(0, n);
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Writes every live item as `render` has it, a slice per turn, then `trailer`. Stops early (and

@@ -6,6 +6,7 @@
  */
 import type { ServerContext } from "../context.ts";
 import type { Store } from "../store/store.ts";
+import { nextTurn } from "../turn.ts";
 import { SLICE } from "./dump.ts";
 import { HotKeys } from "./hotkeys.ts";
 import { ntotalOf } from "./items.ts";
@@ -45,7 +46,7 @@ export class Introspection {
     (async () => {
       for (let seen = 0; seen < store.currItems; seen += SLICE) {
         store.sweep(SLICE);
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await nextTurn();
       }
     })().finally(() => (this.crawling = false));
     return true;

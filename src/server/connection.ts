@@ -1,6 +1,7 @@
 import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
+import { nextTurn } from "../turn.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
@@ -83,7 +84,7 @@ export async function serveConnection(
       }
       if (session?.yielded) {
         // -R: let other connections go first, then go on with what was already read.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await nextTurn();
       } else {
         // In the middle of a value, memcached's state says so.
         info.state = session !== null && session.need > 0 ? "conn_nread" : "conn_waiting";
