@@ -5,7 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { FETCHED } from "../store/types.ts";
-import { nextTurn } from "../turn.ts";
+import { nextTurn } from "./turn.ts";
 import { latin1, ntotalOf, slabClassOf, uriEncode } from "./items.ts";
 
 /** Items rendered per turn. */

@@ -6,7 +6,7 @@
  */
 import type { ServerContext } from "../context.ts";
 import type { Store } from "../store/store.ts";
-import { nextTurn } from "../turn.ts";
+import { nextTurn } from "./turn.ts";
 import { SLICE } from "./dump.ts";
 import { HotKeys } from "./hotkeys.ts";
 import { ntotalOf } from "./items.ts";

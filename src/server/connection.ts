@@ -1,7 +1,7 @@
 import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
-import { nextTurn } from "../turn.ts";
+import { nextTurn } from "../introspect/turn.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
