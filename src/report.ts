@@ -188,6 +188,8 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],
     ["reqs_per_event", config.reqsPerEvent],
     ["cas_enabled", config.casEnabled ? "yes" : "no"],
+    // Deno.listen's backlog (what `ss -ltn` shows for our listener); -b cannot change it.
+    ["tcp_backlog", 511],
     ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
     ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],

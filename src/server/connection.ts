@@ -85,6 +85,10 @@ export async function serveConnection(
       if (session?.yielded) {
         // -R: let other connections go first, then go on with what was already read.
         await nextTurn();
+      } else if (info.state === "conn_watch") {
+        // A watcher only receives: its reads just notice when it leaves (and it is never idle).
+        if (await conn.read(buf) === null) break;
+        continue;
       } else {
         // In the middle of a value, memcached's state says so.
         info.state = session !== null && session.need > 0 ? "conn_nread" : "conn_waiting";
@@ -98,7 +102,7 @@ export async function serveConnection(
       setActiveConnection(info.id);
       start = session.consume(buf, start, end, out);
       if (out.length > 0) {
-        info.state = "conn_mwrite";
+        if (info.state !== "conn_watch") info.state = "conn_mwrite";
         await writeAll(conn, out.view());
         counters.bytes_written += out.length;
         out.reset();

@@ -50,6 +50,7 @@ export function watchCommand(r: CommandLine, next: number, end: number): number 
   }
   r.out.line("OK");
   r.watching = true;
+  if (r.conn !== null) r.conn.state = "conn_watch";
   r.cleanup = () => hub.remove(watcher);
   // memcached stops reading a watcher's requests: whatever else it sent is ignored.
   return end;
