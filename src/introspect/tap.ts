@@ -75,10 +75,19 @@ export class StoreTap {
       // memcached's stats detail counts get/gets/gat/gats but not the meta commands' lookups.
       const counted = name !== "lookup";
       this.set(name, (key: Uint8Array, ...rest: unknown[]) => {
+        const c = this.store.counters;
+        const dead = c.get_expired + c.get_flushed;
+        const flushed = c.get_flushed;
         const h = o[name](key, ...rest) as number;
         if (--this.hot.countdown === 0) this.hot.sample(key);
         if (counted && this.prefixes.enabled) this.prefixes.recordGet(key, h !== -1);
-        this.itemGet(key, h);
+        // The store counts a dead item it found: memcached logs those as expired or flushed.
+        const miss = c.get_expired + c.get_flushed === dead
+          ? "not_found"
+          : c.get_flushed !== flushed
+          ? "flushed"
+          : "expired";
+        this.itemGet(key, h, miss);
         return h;
       });
     }
@@ -111,14 +120,14 @@ export class StoreTap {
   }
 
   /** memcached logs every key lookup (do_item_get), sets and deletes included. */
-  private itemGet(key: Uint8Array, h: number): void {
+  private itemGet(key: Uint8Array, h: number, miss = "not_found"): void {
     if ((this.watch.flags & FETCHERS) === 0) return;
     const found = h !== -1;
     const size = found ? this.store.valueOf(h).length : 0;
     const clsid = found ? slabClassOf(ntotalOf(this.store, key, h)) : 0;
     this.watch.emit(
       FETCHERS,
-      `type=item_get key=${uriEncode(key)} status=${found ? "found" : "not_found"} ` +
+      `type=item_get key=${uriEncode(key)} status=${found ? "found" : miss} ` +
         `clsid=${clsid} cfd=${activeConnection} size=${size}`,
     );
   }

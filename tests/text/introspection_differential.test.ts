@@ -186,6 +186,7 @@ Deno.test({
     const traffic = "set w 0 0 5\r\nhello\r\nget w\r\nget nokey\r\nadd w 0 0 1\r\nx\r\n" +
       "append w 0 0 2\r\n!!\r\nprepend nokey 0 0 1\r\nx\r\nset t 0 100 1\r\nx\r\n" +
       "cas w 0 0 1 999\r\nx\r\nincr w 1\r\ntouch w 10\r\ndelete w\r\ndelete w\r\n" +
+      "set gone 0 -1 1\r\nx\r\nget gone\r\n" +
       `set ${"#".repeat(250)} 0 0 1\r\nx\r\nset big 0 0 2000\r\n${"v".repeat(2000)}\r\n`;
     await both([], async (real, ours) => {
       for (const classes of ["fetchers mutations", "mutations", "fetchers", "connevents"]) {
