@@ -4,6 +4,7 @@ import { adminRoutes } from "./admin.ts";
 import { installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { introspectionRoutes } from "./introspect.ts";
+import { setActiveConnection } from "../src/introspect/tap.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openapiRoutes } from "./openapi.ts";
@@ -39,6 +40,8 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
 
   const fetch: HttpHandler = (request, info) => {
     counters.http_requests++;
+    // Watch lines name the connection a request came on; HTTP requests have none (cfd=0).
+    setActiveConnection(0);
     // GET /keys/{key} is the hot path: without a token to check, call its handler directly
     // rather than route it (Hono's routing and context cost a fifth of the throughput there).
     if (token === null && request.method === "GET") {

@@ -34,6 +34,8 @@ export interface Config {
   watchEnabled: boolean;
   /** `-o watcher_logbuf_size` in bytes: what one watcher may have queued before lines are skipped. */
   watcherBufferBytes: number;
+  /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
+  lruCrawler: boolean;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -198,6 +200,7 @@ export function parseConfig(
 
   let idleTimeout = 0;
   let watcherBufferBytes = 256 * 1024;
+  let lruCrawler = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
@@ -210,7 +213,12 @@ export function parseConfig(
       else if (key === "watcher_logbuf_size") {
         watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
-      else ignore(`-o ${key}`, "no such tuning here");
+      else if (key === "lru_crawler" || key === "no_lru_crawler") {
+        lruCrawler = key === "lru_crawler";
+      } else if (key === "no_modern") {
+        lruCrawler = false;
+        ignore("-o no_modern", "only its no_lru_crawler part applies here");
+      } else ignore(`-o ${key}`, "no such tuning here");
     }
   }
 
@@ -260,6 +268,7 @@ export function parseConfig(
     dumpEnabled: !v["disable-dumping"],
     watchEnabled: !v["disable-watch"],
     watcherBufferBytes,
+    lruCrawler,
     ignored,
   };
   return { config } as const;

@@ -194,6 +194,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
+    ["lru_crawler", introspection(ctx).crawlerEnabled ? "yes" : "no"],
     ["flush_enabled", "yes"],
     ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],

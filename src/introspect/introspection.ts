@@ -21,12 +21,13 @@ export class Introspection {
   readonly tap: StoreTap;
   /** `stats sizes_enable`: items stored from this CAS on are counted by size. */
   sizesFromCas: bigint | null = null;
-  /** `lru_crawler disable|enable`. */
-  crawlerEnabled = true;
+  /** `lru_crawler disable|enable`; `-o no_lru_crawler` starts with it off. */
+  crawlerEnabled: boolean;
   private crawling = false;
 
   constructor(ctx: ServerContext) {
     this.prefixes = new PrefixStats(ctx.config.prefixDelimiter);
+    this.crawlerEnabled = ctx.config.lruCrawler;
     this.tap = new StoreTap(ctx.store, this.watch, this.prefixes, this.hot);
     this.watch.onChange = () => this.tap.refresh();
   }
