@@ -265,3 +265,21 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "-o no_lru_crawler: crawler commands refused until lru_crawler enable",
+  ignore,
+  fn: async () => {
+    const c: Case = {
+      steps: [
+        "lru_crawler crawl all\r\nlru_crawler disable\r\n",
+        "lru_crawler metadump all\r\n",
+        "lru_crawler enable\r\n",
+        "lru_crawler metadump all\r\n",
+      ],
+    };
+    await both(["-o", "no_lru_crawler"], async (real, ours) => {
+      assert.equal(await exchange(ours.port, c), await exchange(real.port, c));
+    });
+  },
+});

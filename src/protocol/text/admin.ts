@@ -125,11 +125,8 @@ export function lruCrawlerCommand(r: CommandLine, next: number): number {
     return next;
   }
   if (n === 2 && sub === "disable") {
-    if (!state.crawlerEnabled) out.line("ERROR failed to stop lru crawler thread");
-    else {
-      state.crawlerEnabled = false;
-      out.line("OK");
-    }
+    state.crawlerEnabled = false;
+    out.line("OK");
     return next;
   }
   out.line("ERROR");
