@@ -167,9 +167,10 @@ Deno.test({
 /** What a watcher sees while another client runs `traffic`. */
 async function watched(port: number, classes: string, traffic: string): Promise<string> {
   const watcher = await RawClient.connect(port);
-  const client = await RawClient.connect(port);
   try {
     assert.equal(await watcher.call(`watch ${classes}\r\n`), "OK\r\n");
+    // Connected after the watch, so that both servers log its conn_new.
+    const client = await RawClient.connect(port);
     await client.send(traffic + "version\r\n");
     await client.readUntil((t) => t.endsWith(VERSION_LINE), 3000);
     client.close();
