@@ -15,14 +15,22 @@ export interface HotKey {
 }
 
 export class HotKeys {
-  private readonly slots = new Map<string, { count: number; error: number }>();
+  private readonly names: string[] = [];
+  private readonly counts: Float64Array;
+  private readonly errors: Float64Array;
+  private readonly index = new Map<string, number>();
+  /** No count is below this: a slot at it is a minimum, so most searches stop early. */
+  private floor = 0;
+  private cursor = 0;
   /** Reads until the next sample. */
   countdown: number;
   sampled = 0;
   private seed = 0x9e3779b9;
 
-  constructor(readonly capacity = 256, readonly every = 16) {
+  constructor(readonly capacity = 256, readonly every = 32) {
     this.countdown = every;
+    this.counts = new Float64Array(capacity);
+    this.errors = new Float64Array(capacity);
   }
 
   /** A gap of 1 to 2 * every - 1 reads (xorshift32): `every` on average. */
@@ -40,37 +48,60 @@ export class HotKeys {
     this.countdown = this.gap();
     this.sampled++;
     const name = latin1(key);
-    const slot = this.slots.get(name);
-    if (slot !== undefined) {
-      slot.count++;
+    const at = this.index.get(name);
+    if (at !== undefined) {
+      this.counts[at]++;
       return;
     }
-    if (this.slots.size < this.capacity) {
-      this.slots.set(name, { count: 1, error: 0 });
-      return;
+    let slot = this.names.length;
+    if (slot < this.capacity) {
+      this.names.push(name);
+      this.counts[slot] = 0;
+    } else {
+      slot = this.smallest();
+      this.index.delete(this.names[slot]);
+      this.names[slot] = name;
     }
-    let minKey = "";
-    let min = Infinity;
-    for (const [k, s] of this.slots) {
-      if (s.count < min) {
-        min = s.count;
-        minKey = k;
+    this.index.set(name, slot);
+    this.errors[slot] = this.counts[slot];
+    this.counts[slot]++;
+  }
+
+  /** A slot with the smallest count: the first at the floor from the cursor on, else a full scan. */
+  private smallest(): number {
+    const n = this.capacity;
+    let best = 0;
+    let bestCount = Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = (this.cursor + k) % n;
+      const c = this.counts[i];
+      if (c <= this.floor) {
+        this.cursor = (i + 1) % n;
+        return i;
+      }
+      if (c < bestCount) {
+        bestCount = c;
+        best = i;
       }
     }
-    this.slots.delete(minKey);
-    this.slots.set(name, { count: min + 1, error: min });
+    this.floor = bestCount;
+    this.cursor = (best + 1) % n;
+    return best;
   }
 
   /** The `n` most counted keys, most counted first. */
   top(n: number): HotKey[] {
-    return [...this.slots]
-      .map(([key, s]) => ({ key, count: s.count, error: s.error }))
+    return this.names
+      .map((key, i) => ({ key, count: this.counts[i], error: this.errors[i] }))
       .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1))
       .slice(0, n);
   }
 
   reset(): void {
-    this.slots.clear();
+    this.names.length = 0;
+    this.index.clear();
+    this.floor = 0;
+    this.cursor = 0;
     this.sampled = 0;
   }
 }

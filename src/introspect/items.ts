@@ -20,9 +20,7 @@ export function uriEncode(key: Uint8Array): string {
 
 /** The key as text, byte for byte (keys are ASCII, but a byte above 127 must survive). */
 export function latin1(key: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < key.length; i++) out += String.fromCharCode(key[i]);
-  return out;
+  return String.fromCharCode.apply(null, key as unknown as number[]);
 }
 
 /**

@@ -185,7 +185,7 @@ Deno.test("GET /stats/hotkeys: the most read keys from the sampler, and stats ho
     await mc.send(req + "version\r\n");
     await mc.readUntil((t) => t.endsWith("VERSION 1.6.18\r\n"));
     const body = JSON.parse((await call("GET", `${base}/stats/hotkeys?top=2`)).text);
-    assert.equal(body.sample_every, 16);
+    assert.equal(body.sample_every, 32);
     assert.equal(body.keys.length, 2);
     assert.deepEqual(body.keys.map((k: { key: string }) => k.key), ["hot", "warm"]);
     assert.ok(body.keys[0].estimated_reads > body.keys[1].estimated_reads);
