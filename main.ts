@@ -13,6 +13,7 @@ import {
   UsageError,
 } from "./src/config.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
+import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { guardHttp } from "./routes/guard.ts";
@@ -67,6 +68,8 @@ export function startServer(config: Config): RunningServer {
     requestShutdown,
     stopping: stopping.signal,
   };
+  // Hot-key sampling starts with the server, not with the first question about it.
+  introspection(ctx);
 
   const listeners: Deno.Listener[] = [];
   let port = 0;

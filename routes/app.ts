@@ -4,6 +4,8 @@ import { adminRoutes } from "./admin.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { introspectionRoutes } from "./introspect.ts";
+import { setActiveConnection } from "../src/introspect/tap.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { OPENAPI, openapiRoutes } from "./openapi.ts";
@@ -32,6 +34,8 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   if (token !== null) app.use("*", requireToken(token, counters));
   app.use("*", checkQuery(OPENAPI));
   healthRoutes(app, ctx);
+  // Before the key and stats routes: it takes GET /keys?stream=... and passes the rest on.
+  introspectionRoutes(app, ctx);
   const readValue = keyRoutes(app, ctx);
   statsRoutes(app, ctx);
   statsStreamRoutes(app, ctx);
@@ -42,6 +46,8 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
 
   const fetch: HttpHandler = (request, info) => {
     counters.http_requests++;
+    // Watch lines name the connection a request came on; HTTP requests have none (cfd=0).
+    setActiveConnection(0);
     // GET /keys/{key} is the hot path: without a token to check, call its handler directly
     // rather than route it (Hono's routing and context cost a fifth of the throughput there).
     if (token === null && request.method === "GET") {

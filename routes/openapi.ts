@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { SERVER_VERSION } from "../src/version.ts";
 import { MAX_PAGE } from "./listing.ts";
+import { INTROSPECTION_PATHS, KEY_LINE, STREAM_PARAMETER } from "./introspect_docs.ts";
 
 const error = (description: string) => ({
   description,
@@ -172,6 +173,7 @@ export const OPENAPI = {
         properties: { error: { type: "string" }, message: { type: "string" } },
       },
       Item: item,
+      KeyLine: KEY_LINE,
     },
   },
   security: [{ bearer: [] }],
@@ -208,9 +210,10 @@ export const OPENAPI = {
             type: "string",
             enum: ["base64"],
           }),
+          STREAM_PARAMETER,
         ],
         responses: {
-          "200": jsonBody("A page of keys, or the items read", {
+          "200": jsonBody("A page of keys, or the items read (stream=ndjson: KeyLine lines)", {
             oneOf: [
               {
                 type: "object",
@@ -354,8 +357,9 @@ export const OPENAPI = {
       },
     },
     "/stats/sizes": statsOp(
-      "memcached `stats sizes` (size histograms are not tracked: `sizes_status` is `disabled`)",
+      "memcached `stats sizes`: `sizes_status disabled` until `stats sizes_enable` (text protocol)",
     ),
+    ...INTROSPECTION_PATHS,
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

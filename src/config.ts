@@ -38,6 +38,18 @@ export interface Config {
   httpInsecure: boolean;
   shutdownGraceMs: number;
   httpTimeoutMs: number;
+  /** `-R`: requests one connection may make per turn before it yields to the others. */
+  reqsPerEvent: number;
+  /** `-D`: the character that ends a key's prefix for `stats detail`. */
+  prefixDelimiter: string;
+  /** false with `-X`: no metadump, mgdump, cachedump or HTTP key stream. */
+  dumpEnabled: boolean;
+  /** false with `-W`: no `watch` and no `GET /watch`. */
+  watchEnabled: boolean;
+  /** `-o watcher_logbuf_size` in bytes: what one watcher may have queued before lines are skipped. */
+  watcherBufferBytes: number;
+  /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
+  lruCrawler: boolean;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -160,7 +172,6 @@ export function parseConfig(
     ignore("-t", "one event loop serves all connections");
   }
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
-  if (v["max-reqs-per-event"] !== undefined) ignore("-R", "no per-event request cap");
   if (v["listen-backlog"] !== undefined) {
     parseNumber("-b", v["listen-backlog"], 1, 2 ** 31 - 1);
     ignore("-b", `Deno's listener fixes the TCP backlog at ${TCP_BACKLOG}`);
@@ -171,10 +182,9 @@ export function parseConfig(
   if (v["lock-memory"]) ignore("-k", "memory is not locked");
   if (v["enable-coredumps"]) ignore("-r", "core limits are the shell's");
   if (v["memory-file"] !== undefined) ignore("-e", "no restartable memory file");
-  if (v["disable-dumping"]) ignore("-X", "no dump commands to disable");
-  if (v["disable-watch"]) ignore("-W", "no watch command to disable");
   if (v["napi-ids"] !== undefined) ignore("-N", "no NAPI ids");
-  if (v["stat-key-prefix"] !== undefined) ignore("-D", "no detailed stats");
+  const prefixDelimiter = v["stat-key-prefix"] ?? ":";
+  if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
   const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
   if (udpPort !== 0) ignore("-U", "UDP is not served");
@@ -198,6 +208,8 @@ export function parseConfig(
   if (!/^[0-7]{1,4}$/.test(mask)) throw new UsageError(`option -a needs an octal mask`);
 
   let idleTimeout = 0;
+  let watcherBufferBytes = 256 * 1024;
+  let lruCrawler = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
@@ -207,7 +219,15 @@ export function parseConfig(
       const value = eq === -1 ? "" : item.slice(eq + 1);
       if (key === "idle_timeout") idleTimeout = parseNumber("-o idle_timeout", value, 0, 2 ** 31);
       else if (key === "sasl_password_file") saslPasswordFile = value;
-      else ignore(`-o ${key}`, "no such tuning here");
+      else if (key === "watcher_logbuf_size") {
+        watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
+      } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
+      else if (key === "lru_crawler" || key === "no_lru_crawler") {
+        lruCrawler = key === "lru_crawler";
+      } else if (key === "no_modern") {
+        lruCrawler = false;
+        ignore("-o no_modern", "only its no_lru_crawler part applies here");
+      } else ignore(`-o ${key}`, "no such tuning here");
     }
   }
 
@@ -256,6 +276,14 @@ export function parseConfig(
     portFile: env[PORT_FILE_ENV] || null,
     httpTokenOnCommandLine: v["http-token"] !== undefined,
     ...hardeningConfig(v),
+    reqsPerEvent: v["max-reqs-per-event"] === undefined
+      ? 20
+      : parseNumber("-R", v["max-reqs-per-event"], 1, 2 ** 31),
+    prefixDelimiter,
+    dumpEnabled: !v["disable-dumping"],
+    watchEnabled: !v["disable-watch"],
+    watcherBufferBytes,
+    lruCrawler,
     ignored,
   };
   return { config } as const;

@@ -13,6 +13,12 @@ export interface ConnectionInfo {
   state: string;
   lastCommand: number;
   close(): void;
+  /** Writes to the client outside the request loop (watch lines, a streamed dump). */
+  write?(data: Uint8Array): Promise<void>;
+  /** Why it closed, for `watch connevents`: memcached's normal, error, idle_timeout, shutdown. */
+  closeReason?: "normal" | "error" | "idle_timeout" | "shutdown";
+  /** Bytes held by its read and output buffers, for `read_buf_bytes` and `response_obj_bytes`. */
+  bufferBytes?(): { read: number; output: number };
 }
 
 /** The state every door shares: the store, the settings and the live connections. */

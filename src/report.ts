@@ -4,6 +4,7 @@ import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
 import { TCP_BACKLOG } from "./config.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
+import { introspection } from "./introspect/introspection.ts";
 
 /** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
 export type Stat = [string, number | string];
@@ -30,6 +31,7 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
     name: "reset",
     rows: (ctx) => {
       ctx.store.counters.reset();
+      introspection(ctx).reset();
       return [];
     },
     binaryPrefix: true,
@@ -38,8 +40,8 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
   { name: "settings", rows: settingsStats, binaryPrefix: true },
   { name: "items", rows: itemsStats },
   { name: "slabs", rows: slabsStats },
-  // Item size histograms are off unless `-o track_sizes`, which this server does not offer.
-  { name: "sizes", rows: () => [["sizes_status", "disabled"]] },
+  // Item size histograms: off until `stats sizes_enable`.
+  { name: "sizes", rows: (ctx) => introspection(ctx).sizeRows(ctx.store) },
   { name: "conns", rows: connsStats, textOnly: true },
 ];
 
@@ -72,6 +74,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
   const c = store.counters;
   const clock = store.clock;
   const usage = process.cpuUsage();
+  const watch = introspection(ctx).watch;
   return [
     ["pid", Deno.pid],
     ["uptime", clock.now - clock.started],
@@ -87,6 +90,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["total_connections", c.total_connections],
     ["rejected_connections", c.rejected_connections],
     ["connection_structures", c.connection_structures],
+    ...bufferStats(ctx),
     ["cmd_get", c.cmd_get],
     ["cmd_set", c.cmd_set],
     ["cmd_flush", c.cmd_flush],
@@ -111,6 +115,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["store_no_memory", c.store_no_memory],
     ["auth_cmds", c.auth_cmds],
     ["auth_errors", c.auth_errors],
+    ...(config.idleTimeout > 0 ? [["idle_kicks", c.idle_kicks] as Stat] : []),
     ["bytes_read", c.bytes_read],
     ["bytes_written", c.bytes_written],
     ["limit_maxbytes", store.maxBytes],
@@ -119,8 +124,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["listen_disabled_num", 0],
     ["time_in_listen_disabled_us", 0],
     ["threads", 1],
-    // A connection's whole batch is answered at once: there is no -R limit to yield at.
-    ["conn_yields", 0],
+    ["conn_yields", c.conn_yields],
     ["hash_power_level", Math.log2(store.hashBuckets)],
     ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
     // The hash table doubles in one step, never in the background.
@@ -140,9 +144,9 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["malloc_fails", 0],
     ["log_worker_dropped", 0],
     ["log_worker_written", 0],
-    ["log_watcher_skipped", 0],
-    ["log_watcher_sent", 0],
-    ["log_watchers", 0],
+    ["log_watcher_skipped", watch.skippedTotal],
+    ["log_watcher_sent", watch.sentTotal],
+    ["log_watchers", watch.count],
     ["unexpected_napi_ids", 0],
     ["round_robin_fallback", 0],
     ["bytes", store.bytes],
@@ -183,14 +187,20 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["domain_socket", config.unixSocket ?? "NULL"],
     ["umask", config.unixMask.toString(8)],
     ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
+    ["stat_key_prefix", config.prefixDelimiter],
+    ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],
+    ["reqs_per_event", config.reqsPerEvent],
     ["cas_enabled", config.casEnabled ? "yes" : "no"],
     ["tcp_backlog", TCP_BACKLOG],
     ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
     ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
+    ["lru_crawler", introspection(ctx).crawlerEnabled ? "yes" : "no"],
     ["flush_enabled", config.flushEnabled ? "yes" : "no"],
+    ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],
+    ["watcher_logbuf_size", config.watcherBufferBytes],
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],
     ["http_auth", config.httpToken !== null ? "yes" : "no"],
@@ -243,13 +253,39 @@ export function slabsStats(ctx: ServerContext): Stat[] {
 export function connsStats(ctx: ServerContext): Stat[] {
   const now = ctx.store.clock.now;
   const lines: Stat[] = [];
-  for (const conn of ctx.connections) {
+  for (const conn of [...ctx.connections].sort((a, b) => a.id - b.id)) {
+    lines.push([`${conn.id}:addr`, conn.addr]);
+    if (conn.state !== "conn_listening") lines.push([`${conn.id}:listen_addr`, conn.listenAddr]);
     lines.push(
-      [`${conn.id}:addr`, conn.addr],
-      [`${conn.id}:listen_addr`, conn.listenAddr],
       [`${conn.id}:state`, conn.state],
       [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],
     );
   }
   return lines;
+}
+
+/**
+ * memcached's read buffers and response objects are per connection here: each connection has one
+ * read buffer and one output buffer, allocated up front, so neither can run out.
+ */
+function bufferStats(ctx: ServerContext): Stat[] {
+  let count = 0;
+  let read = 0;
+  let output = 0;
+  for (const conn of ctx.connections) {
+    const bytes = conn.bufferBytes?.();
+    if (bytes === undefined) continue;
+    count++;
+    read += bytes.read;
+    output += bytes.output;
+  }
+  return [
+    ["response_obj_oom", 0],
+    ["response_obj_count", count],
+    ["response_obj_bytes", output],
+    ["read_buf_count", count],
+    ["read_buf_bytes", read],
+    ["read_buf_bytes_free", 0],
+    ["read_buf_oom", 0],
+  ];
 }

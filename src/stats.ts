@@ -43,6 +43,8 @@ export class Counters {
   crawler_items_checked = 0;
   lru_crawler_starts = 0;
   direct_reclaims = 0;
+  idle_kicks = 0;
+  conn_yields = 0;
   http_requests = 0;
   http_errors = 0;
 

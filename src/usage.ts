@@ -28,7 +28,12 @@ memcached flags:
   -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH
   -h, --help                print this help and exit
   -V, --version             print version and exit
-  accepted and ignored (with a warning): -t -u -U -R -b -f -n -L -k -r -e -X -W -N -D
+  -R, --max-reqs-per-event=<n>  requests per connection per turn before it yields (default 20)
+  -D <char>                 key prefix delimiter for "stats detail" (default :)
+  -X, --disable-dumping     disable lru_crawler metadump/mgdump, stats cachedump, GET /keys?stream
+  -W, --disable-watch       disable "watch" and GET /watch
+  -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler
+  accepted and ignored (with a warning): -t -u -U -b -f -n -L -k -r -e -N
   refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
   $${PORT_FILE_ENV}=<file>: write "TCP INET: <port>" lines there once listening
 

@@ -11,4 +11,10 @@ export interface Session {
   need: number;
   /** Set when the connection must close after the pending responses are written. */
   closing: boolean;
+  /** Set when it stopped early (-R) with complete requests left: consume again before reading. */
+  yielded?: boolean;
+  /** Output still being written after consume returned (a streamed dump): wait before going on. */
+  pending?: Promise<void> | null;
+  /** The connection is closing: let go of what the session registered (a watcher). */
+  close?(): void;
 }

@@ -1,4 +1,7 @@
+import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
+import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
+import { nextTurn } from "../introspect/turn.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
@@ -7,6 +10,11 @@ import type { ConnectionInfo, ServerContext } from "../context.ts";
 const INITIAL_READ = 16 * 1024;
 
 let nextId = 1;
+
+/** Ids for `stats conns` and `cfd=` in watch lines; listeners take theirs from here too. */
+export function newConnectionId(): number {
+  return nextId++;
+}
 
 /**
  * One client: read what has arrived, let the session answer every complete request, write the
@@ -23,7 +31,7 @@ export async function serveConnection(
 ): Promise<void> {
   const counters = ctx.store.counters;
   const info: ConnectionInfo = {
-    id: nextId++,
+    id: newConnectionId(),
     addr,
     listenAddr,
     state: "conn_parse_cmd",
@@ -33,8 +41,14 @@ export async function serveConnection(
         conn.close();
       } catch { /* already closed */ }
     },
+    write: async (data) => {
+      await writeAll(conn, data);
+      counters.bytes_written += data.length;
+    },
+    bufferBytes: () => ({ read: buf.length, output: out.buf.length }),
   };
   ctx.connections.add(info);
+  connectionOpened(ctx, info);
   counters.curr_connections++;
   counters.total_connections++;
   counters.connection_structures = Math.max(
@@ -77,16 +91,27 @@ export async function serveConnection(
         end -= start;
         start = 0;
       }
-      info.state = "conn_waiting";
-      const n = await conn.read(buf.subarray(end));
-      if (n === null) break;
+      if (session?.yielded) {
+        // -R: let other connections go first, then go on with what was already read.
+        await nextTurn();
+      } else if (info.state === "conn_watch") {
+        // A watcher only receives: its reads just notice when it leaves (and it is never idle).
+        if (await conn.read(buf) === null) break;
+        continue;
+      } else {
+        // In the middle of a value, memcached's state says so.
+        info.state = session !== null && session.need > 0 ? "conn_nread" : "conn_waiting";
+        const n = await conn.read(buf.subarray(end));
+        if (n === null) break;
+        end += n;
+        counters.bytes_read += n;
+      }
       info.state = "conn_parse_cmd";
-      end += n;
-      counters.bytes_read += n;
       session ??= newSession(info, buf[start]);
       // Past FLUSH_AT of answers a session stops early: write, then let it go on from there.
       let full = true;
       while (full && !session.closing) {
+        setActiveConnection(info.id);
         start = session.consume(buf, start, end, out);
         full = out.full();
         if (session.need > buf.length - start) {
@@ -98,11 +123,16 @@ export async function serveConnection(
           start = 0;
         }
         if (out.length > 0) {
-          info.state = "conn_mwrite";
+          if (info.state !== "conn_watch") info.state = "conn_mwrite";
           await writeAll(conn, out.view());
           counters.bytes_written += out.length;
           out.reset();
         }
+      }
+      if (session.pending) {
+        info.state = "conn_mwrite";
+        await session.pending;
+        session.pending = null;
       }
       if (session.closing) break;
       if (start === end) {
@@ -111,9 +141,14 @@ export async function serveConnection(
       }
     }
   } catch (err) {
-    if (!isDisconnect(err)) log.warn("connection {id}: {err}", { id: info.id, err: String(err) });
+    if (!isDisconnect(err)) {
+      info.closeReason ??= "error";
+      log.warn("connection {id}: {err}", { id: info.id, err: String(err) });
+    }
   } finally {
     limits.release(held);
+    session?.close?.();
+    connectionClosed(ctx, info);
     ctx.connections.delete(info);
     counters.curr_connections--;
     info.close();

@@ -1,7 +1,7 @@
 import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
-import type { ServerContext } from "../context.ts";
-import { serveConnection } from "./connection.ts";
+import type { ConnectionInfo, ServerContext } from "../context.ts";
+import { newConnectionId, serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 
 const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
@@ -22,6 +22,16 @@ export async function acceptLoop(
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
+  // `stats conns` lists listening sockets too, as memcached does.
+  const listening: ConnectionInfo = {
+    id: newConnectionId(),
+    addr: listenAddr,
+    listenAddr: "",
+    state: "conn_listening",
+    lastCommand: ctx.store.clock.now,
+    close: () => {},
+  };
+  ctx.connections.add(listening);
   const counters = ctx.store.counters;
   let failing = false;
   for (;;) {
@@ -54,7 +64,7 @@ export async function acceptLoop(
     };
     let p: Promise<void>;
     try {
-      p = serveConnection(ctx, conn, describe(conn.remoteAddr), listenAddr, newSession)
+      p = serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession)
         .catch(failed);
     } catch (err) {
       failed(err);
@@ -63,6 +73,7 @@ export async function acceptLoop(
     inflight.add(p);
     p.finally(() => inflight.delete(p));
   }
+  ctx.connections.delete(listening);
   await Promise.allSettled(inflight);
 }
 
@@ -94,6 +105,12 @@ export function describe(addr: Deno.Addr): string {
   return `unix:${(addr as Deno.UnixAddr).path}`;
 }
 
+/** A client's address; memcached prints a unix-socket client's unnamed address this way. */
+function describeClient(addr: Deno.Addr): string {
+  if (addr.transport === "unix" && !(addr as Deno.UnixAddr).path) return "?:<AF 0>";
+  return describe(addr);
+}
+
 /** Closes connections that sent nothing for `-o idle_timeout` seconds. */
 export function startIdleReaper(
   ctx: ServerContext,
@@ -103,7 +120,11 @@ export function startIdleReaper(
   const timer = setInterval(() => {
     const now = ctx.store.clock.now;
     for (const conn of ctx.connections) {
-      if (conn.state === "conn_waiting" && now - conn.lastCommand > limit) conn.close();
+      if (conn.state === "conn_waiting" && now - conn.lastCommand > limit) {
+        ctx.store.counters.idle_kicks++;
+        conn.closeReason = "idle_timeout";
+        conn.close();
+      }
     }
   }, 1000);
   Deno.unrefTimer(timer);

@@ -25,6 +25,14 @@ export class CommandLine {
   closing = false;
   /** Bytes of a refused value still to be dropped. */
   swallow = 0;
+  /** Set by `-R`: the connection stopped early and has complete requests left. */
+  yielded = false;
+  /** A dump still being written after its command returned; the connection waits for it. */
+  pending: Promise<void> | null = null;
+  /** Set by `watch`: from then on the connection only receives, and its input is ignored. */
+  watching = false;
+  /** Undoes what a command registered for the connection (a watcher) when it closes. */
+  cleanup: (() => void) | null = null;
   /** Token i spans buf[tok[2i], tok[2i+1]). */
   readonly tok = new Int32Array(MAX_TOKENS * 2);
   ntok = 0;

@@ -4,9 +4,10 @@
  */
 import { CR, LF, SP } from "../../bytes.ts";
 import { type ConnectionInfo, type ServerContext, VERSION } from "../../context.ts";
-import { release, REQS_PER_EVENT } from "../held.ts";
+import { release } from "../held.ts";
 import type { Output } from "../output.ts";
 import type { Session } from "../session.ts";
+import { adminStats, lruCommand, lruCrawlerCommand, watchCommand } from "./admin.ts";
 import { TextAuthGate } from "./auth.ts";
 import {
   arithCommand,
@@ -49,7 +50,11 @@ export class TextSession extends CommandLine implements Session {
     this.out = out;
     this.need = 0;
     this.flushMark = out.length;
-    let requests = -1; // the first command of a read is not counted (see REQS_PER_EVENT)
+    if (this.watching) return end;
+    const perEvent = this.ctx.config.reqsPerEvent;
+    // As memcached's -R: the first command after a read is free, the next perEvent are counted.
+    let requests = this.yielded ? 0 : -1;
+    this.yielded = false;
     let pos = start;
     if (this.auth !== null) {
       pos = this.auth.consume(buf, start, end, out);
@@ -78,14 +83,25 @@ export class TextSession extends CommandLine implements Session {
       if (this.traceId !== 0) traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
       pos = next;
       if (out.full()) return pos;
-      if (++requests === REQS_PER_EVENT) {
-        // memcached writes out what it has after this many requests of one read.
-        requests = 0;
+      if (this.pending !== null) {
+        // A dump is being streamed: the rest waits for it (the loop consumes again without reading).
+        this.yielded = pos < end;
+        return pos;
+      }
+      if (++requests === perEvent) {
+        // memcached writes out what it has after this many requests and lets others go first.
+        this.store.counters.conn_yields++;
         release();
-        this.flushMark = out.length;
+        this.yielded = pos < end;
+        return pos;
       }
     }
     return pos;
+  }
+
+  close(): void {
+    this.cleanup?.();
+    this.cleanup = null;
   }
 
   /** A long line may keep growing only if it is a multi-get (memcached's rule). */
@@ -121,7 +137,7 @@ export class TextSession extends CommandLine implements Session {
         break;
       case 115: // s
         if (this.tokenIs(0, "set")) return storeCommand(this, "set", next, end);
-        if (this.tokenIs(0, "stats")) return statsCommand(this, next);
+        if (this.tokenIs(0, "stats")) return adminStats(this) ? next : statsCommand(this, next);
         if (this.tokenIs(0, "shutdown")) return shutdownCommand(this, next);
         break;
       case 97: // a
@@ -154,6 +170,13 @@ export class TextSession extends CommandLine implements Session {
       case 102: // f
         if (this.tokenIs(0, "flush_all")) return flushAllCommand(this, next);
         break;
+      case 119: // w
+        if (this.tokenIs(0, "watch")) return watchCommand(this, next, end);
+        break;
+      case 108: // l
+        if (this.tokenIs(0, "lru_crawler")) return lruCrawlerCommand(this, next);
+        if (this.tokenIs(0, "lru")) return lruCommand(this, next);
+        break;
       case 118: // v
         if (this.tokenIs(0, "version")) {
           this.out.line("VERSION " + VERSION);
@@ -171,6 +194,7 @@ export class TextSession extends CommandLine implements Session {
     // memcached hangs up on what looks like an HTTP request line.
     if (!this.truncated && this.startsWith(this.tok[2 * (n - 1)], e, "HTTP/")) {
       this.closing = true;
+      if (this.conn !== null) this.conn.closeReason = "error";
       return next;
     }
     this.out.line("ERROR");

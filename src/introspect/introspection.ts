@@ -1,0 +1,92 @@
+/**
+ * The introspection state of one server: its watchers, `stats detail` counters, the hot-key
+ * sampler, the `stats sizes` switch, and the store tap that feeds them. Kept beside the
+ * ServerContext (looked up by it) rather than in it, so that only the doors that offer these
+ * views know about them.
+ */
+import type { ServerContext } from "../context.ts";
+import type { Store } from "../store/store.ts";
+import { nextTurn } from "./turn.ts";
+import { SLICE } from "./dump.ts";
+import { HotKeys } from "./hotkeys.ts";
+import { ntotalOf } from "./items.ts";
+import { PrefixStats } from "./prefix.ts";
+import { StoreTap } from "./tap.ts";
+import { WatchHub } from "./watch.ts";
+
+export class Introspection {
+  readonly watch = new WatchHub();
+  readonly prefixes: PrefixStats;
+  readonly hot = new HotKeys();
+  readonly tap: StoreTap;
+  /** `stats sizes_enable`: items stored from this CAS on are counted by size. */
+  sizesFromCas: bigint | null = null;
+  /** `lru_crawler disable|enable`; `-o no_lru_crawler` starts with it off. */
+  crawlerEnabled: boolean;
+  private crawling = false;
+
+  constructor(ctx: ServerContext) {
+    this.prefixes = new PrefixStats(ctx.config.prefixDelimiter);
+    this.crawlerEnabled = ctx.config.lruCrawler;
+    this.tap = new StoreTap(ctx.store, this.watch, this.prefixes, this.hot);
+    this.watch.onChange = () => this.tap.refresh();
+  }
+
+  setDetail(on: boolean): void {
+    this.prefixes.enabled = on;
+    this.tap.refresh();
+  }
+
+  /**
+   * `lru_crawler crawl`: one pass of the store's expiry sweep, a slice per turn. False while a
+   * pass is still running (memcached's BUSY).
+   */
+  crawl(store: Store): boolean {
+    if (this.crawling) return false;
+    this.crawling = true;
+    (async () => {
+      for (let seen = 0; seen < store.currItems; seen += SLICE) {
+        store.sweep(SLICE);
+        await nextTurn();
+      }
+    })().finally(() => (this.crawling = false));
+    return true;
+  }
+
+  /**
+   * `stats sizes`: items stored since `sizes_enable`, counted in 32-byte buckets of their size,
+   * as memcached's histogram; computed on demand from the items rather than on every store.
+   */
+  sizeRows(store: Store): [string, number | string][] {
+    const from = this.sizesFromCas;
+    if (from === null) return [["sizes_status", "disabled"]];
+    const buckets = new Map<number, number>();
+    store.forEachKey((key, h) => {
+      if (store.casOf(h) < from) return true;
+      const bucket = Math.ceil(ntotalOf(store, key, h) / 32) * 32;
+      buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+      return true;
+    });
+    return [...buckets].sort((a, b) => a[0] - b[0]).map(([size, n]) => [String(size), n]);
+  }
+
+  /** `stats reset`. */
+  reset(): void {
+    this.prefixes.reset();
+    this.hot.reset();
+    this.watch.skippedTotal = 0;
+    this.watch.sentTotal = 0;
+  }
+}
+
+const states = new WeakMap<ServerContext, Introspection>();
+
+/** The introspection state of `ctx`'s server, made on first use. */
+export function introspection(ctx: ServerContext): Introspection {
+  let state = states.get(ctx);
+  if (state === undefined) {
+    state = new Introspection(ctx);
+    states.set(ctx, state);
+  }
+  return state;
+}

@@ -1,0 +1,154 @@
+/**
+ * The store as the introspection views see it: its read and write methods, wrapped on the one
+ * store instance so that every door (text, meta, binary, HTTP) reports the same events without
+ * knowing about them. Only a sampling countdown is installed while no watcher and no `stats detail`
+ * needs more; the full wrappers come and go with them.
+ */
+import type { Store } from "../store/store.ts";
+import type { StoreMode, StoreOutcome } from "../store/types.ts";
+import type { HotKeys } from "./hotkeys.ts";
+import { ntotalOf, slabClassOf, uriEncode } from "./items.ts";
+import type { PrefixStats } from "./prefix.ts";
+import { FETCHERS, MUTATIONS, type WatchHub } from "./watch.ts";
+
+/** The connection whose request is being handled (memcached's `cfd`); 0 for HTTP. */
+let activeConnection = 0;
+export function setActiveConnection(id: number): void {
+  activeConnection = id;
+}
+
+const STATUS: Record<StoreOutcome, string> = {
+  not_stored: "not_stored",
+  stored: "stored",
+  exists: "exists",
+  not_found: "not_found",
+  too_large: "too_large",
+  no_memory: "no_memory",
+};
+
+type Fn = (...args: never[]) => unknown;
+const WRAPPED = ["get", "touch", "lookup", "store", "delete", "arith"] as const;
+
+export class StoreTap {
+  private readonly original: Record<string, Fn> = {};
+
+  constructor(
+    private readonly store: Store,
+    private readonly watch: WatchHub,
+    private readonly prefixes: PrefixStats,
+    private readonly hot: HotKeys,
+  ) {
+    const methods = store as unknown as Record<string, Fn>;
+    for (const name of WRAPPED) this.original[name] = methods[name].bind(store);
+    this.refresh();
+  }
+
+  /** Installs the wrappers the current watchers and settings need. */
+  refresh(): void {
+    const full = (this.watch.flags & (FETCHERS | MUTATIONS)) !== 0 || this.prefixes.enabled;
+    if (full) this.installFull();
+    else this.installSampling();
+  }
+
+  private set(name: string, fn: Fn): void {
+    (this.store as unknown as Record<string, Fn>)[name] = fn;
+  }
+
+  private installSampling(): void {
+    const hot = this.hot;
+    for (const name of WRAPPED) this.set(name, this.original[name]);
+    const get = this.original.get as (key: Uint8Array, bump?: boolean) => number;
+    this.set("get", (key: Uint8Array, bump?: boolean) => {
+      if (--hot.countdown === 0) hot.sample(key);
+      return get(key, bump);
+    });
+    const lookup = this.original.lookup as (key: Uint8Array) => number;
+    this.set("lookup", (key: Uint8Array) => {
+      if (--hot.countdown === 0) hot.sample(key);
+      return lookup(key);
+    });
+  }
+
+  private installFull(): void {
+    const o = this.original as Record<string, (...args: unknown[]) => unknown>;
+    for (const name of ["get", "touch", "lookup"]) {
+      // memcached's stats detail counts get/gets/gat/gats but not the meta commands' lookups.
+      const counted = name !== "lookup";
+      this.set(name, (key: Uint8Array, ...rest: unknown[]) => {
+        const c = this.store.counters;
+        const dead = c.get_expired + c.get_flushed;
+        const flushed = c.get_flushed;
+        const h = o[name](key, ...rest) as number;
+        if (--this.hot.countdown === 0) this.hot.sample(key);
+        if (counted && this.prefixes.enabled) this.prefixes.recordGet(key, h !== -1);
+        // The store counts a dead item it found: memcached logs those as expired or flushed.
+        const miss = c.get_expired + c.get_flushed === dead
+          ? "not_found"
+          : c.get_flushed !== flushed
+          ? "flushed"
+          : "expired";
+        this.itemGet(key, h, miss);
+        return h;
+      });
+    }
+    this.set("store", (mode: StoreMode, key: Uint8Array, value: Uint8Array, ...rest: unknown[]) => {
+      if (this.prefixes.enabled) this.prefixes.recordSet(key);
+      this.itemGet(key, this.store.peek(key));
+      const outcome = o.store(mode, key, value, ...rest) as StoreOutcome;
+      if ((this.watch.flags & MUTATIONS) !== 0) {
+        // An append or prepend that stored logs the joined item, as memcached does.
+        const joined = outcome === "stored" && (mode === "append" || mode === "prepend");
+        this.itemStore(
+          mode,
+          key,
+          joined ? this.store.valueOf(this.store.peek(key)) : value,
+          rest,
+          outcome,
+        );
+      }
+      return outcome;
+    });
+    this.set("delete", (key: Uint8Array, ...rest: unknown[]) => {
+      if (this.prefixes.enabled) this.prefixes.recordDelete(key);
+      this.itemGet(key, this.store.peek(key));
+      return o.delete(key, ...rest);
+    });
+    this.set("arith", (key: Uint8Array, ...rest: unknown[]) => {
+      this.itemGet(key, this.store.peek(key));
+      return o.arith(key, ...rest);
+    });
+  }
+
+  /** memcached logs every key lookup (do_item_get), sets and deletes included. */
+  private itemGet(key: Uint8Array, h: number, miss = "not_found"): void {
+    if ((this.watch.flags & FETCHERS) === 0) return;
+    const found = h !== -1;
+    const size = found ? this.store.valueOf(h).length : 0;
+    const clsid = found ? slabClassOf(ntotalOf(this.store, key, h)) : 0;
+    this.watch.emit(
+      FETCHERS,
+      `type=item_get key=${uriEncode(key)} status=${found ? "found" : miss} ` +
+        `clsid=${clsid} cfd=${activeConnection} size=${size}`,
+    );
+  }
+
+  private itemStore(
+    mode: StoreMode,
+    key: Uint8Array,
+    value: Uint8Array,
+    rest: unknown[],
+    outcome: StoreOutcome,
+  ): void {
+    const store = this.store;
+    const flags = (rest[0] as number) ?? 0;
+    const exptime = store.absoluteExptime((rest[1] as number) ?? 0);
+    // memcached prints the item's exptime on its own clock, which starts with the process.
+    const ttl = exptime === 0 ? 0 : Math.max(0, exptime - store.clock.started);
+    const clsid = slabClassOf(store.itemSize(key.length, value.length, flags));
+    this.watch.emit(
+      MUTATIONS,
+      `type=item_store key=${uriEncode(key)} status=${STATUS[outcome]} cmd=${mode} ttl=${ttl} ` +
+        `clsid=${clsid} cfd=${activeConnection} size=${value.length}`,
+    );
+  }
+}

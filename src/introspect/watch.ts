@@ -1,0 +1,165 @@
+/**
+ * `watch`: memcached's log stream. Every watcher names the event classes it wants; events are
+ * rendered once, in memcached's log-line format, and queued per watcher up to a fixed number of
+ * bytes. A watcher that does not keep up loses lines and is told how many (memcached's
+ * `skipped=N`), or, for a stream that asked for it, is dropped.
+ */
+
+/** memcached's LOG_* event classes, by the names `watch` accepts. */
+export const WATCH_CLASSES: Readonly<Record<string, number>> = {
+  sysevents: 1 << 1,
+  fetchers: 1 << 2,
+  mutations: 1 << 3,
+  connevents: 1 << 5,
+  evictions: 1 << 6,
+  rawcmds: 1 << 9,
+  proxyreqs: 1 << 10,
+  proxyevents: 1 << 11,
+  proxyuser: 1 << 12,
+};
+export const FETCHERS = WATCH_CLASSES.fetchers;
+export const MUTATIONS = WATCH_CLASSES.mutations;
+export const CONNEVENTS = WATCH_CLASSES.connevents;
+
+/** memcached's cap on simultaneous watchers (WATCHER_LIMIT). */
+export const MAX_WATCHERS = 20;
+
+/** Where a watcher's lines go (ASCII text, "\n"-terminated lines); rejects when the reader is gone. */
+export type WatchSink = (text: string) => Promise<void>;
+
+export class Watcher {
+  private queue: string[] = [];
+  /** Bytes queued or being written: never more than the limit (plus one skipped line). */
+  private pending = 0;
+  private writing = false;
+  private skipped = 0;
+  closed = false;
+  /** Resolves when the watcher is removed (its reader left, or it was dropped). */
+  readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly hub: WatchHub,
+    readonly flags: number,
+    private readonly limit: number,
+    private readonly sink: WatchSink,
+    /** Drop the watcher instead of skipping lines when it falls behind (HTTP streams). */
+    private readonly dropWhenFull = false,
+  ) {
+    this.done = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** Marks it closed; only the hub calls this. */
+  end(): void {
+    this.closed = true;
+    this.finish();
+  }
+
+  /** Queues one line (ending in "\n"), or counts it as skipped when the queue is full. */
+  offer(line: string): void {
+    if (this.closed) return;
+    if (this.pending + line.length > this.limit) {
+      if (this.dropWhenFull) {
+        this.hub.remove(this);
+        return;
+      }
+      this.skipped++;
+      this.hub.skippedTotal++;
+      return;
+    }
+    this.flushSkipped();
+    this.enqueue(line);
+  }
+
+  private flushSkipped(): void {
+    if (this.skipped === 0) return;
+    const line = `skipped=${this.skipped}\n`;
+    this.skipped = 0;
+    this.queue.push(line);
+    this.pending += line.length;
+  }
+
+  private enqueue(line: string): void {
+    this.queue.push(line);
+    this.pending += line.length;
+    this.hub.sentTotal++;
+    if (!this.writing) this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const text = this.queue.join("");
+        this.queue = [];
+        await this.sink(text);
+        this.pending -= text.length;
+        // Say what was lost as soon as there is room, not only when the next event comes.
+        this.flushSkipped();
+      }
+    } catch {
+      this.hub.remove(this);
+    } finally {
+      this.writing = false;
+    }
+  }
+}
+
+/** The watchers of one server, and the events the doors and the store report to them. */
+export class WatchHub {
+  private watchers: Watcher[] = [];
+  /** The union of every watcher's classes: a door checks this before rendering anything. */
+  flags = 0;
+  skippedTotal = 0;
+  sentTotal = 0;
+  private gid = 0;
+  /** Called when the union of classes changes (the store tap follows it). */
+  onChange: () => void = () => {};
+
+  get count(): number {
+    return this.watchers.length;
+  }
+
+  add(flags: number, limit: number, sink: WatchSink, dropWhenFull = false): Watcher | null {
+    if (this.watchers.length >= MAX_WATCHERS) return null;
+    const w = new Watcher(this, flags, limit, sink, dropWhenFull);
+    this.watchers.push(w);
+    this.recompute();
+    return w;
+  }
+
+  remove(w: Watcher): void {
+    if (w.closed) return;
+    w.end();
+    this.watchers = this.watchers.filter((x) => x !== w);
+    this.recompute();
+  }
+
+  private recompute(): void {
+    let flags = 0;
+    for (const w of this.watchers) flags |= w.flags;
+    const changed = flags !== this.flags;
+    this.flags = flags;
+    if (changed) this.onChange();
+  }
+
+  /** Sends `body` (an event without its `ts=... gid=...` head) to the watchers of `flag`. */
+  emit(flag: number, body: string): void {
+    if ((this.flags & flag) === 0) return;
+    const now = Date.now();
+    const line = `ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${++this.gid} ${body}\n`;
+    for (const w of this.watchers) if ((w.flags & flag) !== 0) w.offer(line);
+  }
+}
+
+/** The flags for `watch` arguments, or null if one is not a class name. No argument: fetchers. */
+export function parseWatchClasses(names: string[]): number | null {
+  if (names.length === 0) return FETCHERS;
+  let flags = 0;
+  for (const name of names) {
+    const f = WATCH_CLASSES[name];
+    if (f === undefined) return null;
+    flags |= f;
+  }
+  return flags;
+}
