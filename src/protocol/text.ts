@@ -8,12 +8,14 @@ import {
   slabsStats,
   type Stat,
 } from "../server/report.ts";
+import { LARGEST_CLASS } from "../store/classes.ts";
 import { markFetched, type Store } from "../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../store/types.ts";
 import { isKeyHeld, release, REQS_PER_EVENT } from "./held.ts";
 import { parseI32, parseU32, parseU64 } from "./numbers.ts";
 import type { Output } from "./output.ts";
 import type { Session } from "./session.ts";
+import { slabsReply } from "./slabs_command.ts";
 import { TextAuthGate } from "./text_auth.ts";
 
 /** memcached keeps at most 24 tokens (23 words and a terminator) per command line. */
@@ -210,6 +212,7 @@ export class TextSession implements Session {
         if (this.tokenIs(0, "set")) return this.update("set", next, end);
         if (this.tokenIs(0, "stats")) return this.stats(next);
         if (this.tokenIs(0, "shutdown")) return this.shutdown(next);
+        if (this.tokenIs(0, "slabs")) return this.slabs(next);
         break;
       case 97: // a
         if (this.tokenIs(0, "add")) return this.update("add", next, end);
@@ -520,6 +523,16 @@ export class TextSession implements Session {
       this.store.setMaxBytes(mb * 1024 * 1024);
       this.reply("OK", quiet);
     }
+    return next;
+  }
+
+  private slabs(next: number): number {
+    const words: string[] = [];
+    for (let i = 0; i < this.ntok; i++) {
+      words.push(String.fromCharCode(...this.buf.subarray(this.tok[2 * i], this.tok[2 * i + 1])));
+    }
+    const quiet = this.noreply();
+    this.reply(slabsReply(quiet ? words.slice(0, -1) : words, LARGEST_CLASS), quiet);
     return next;
   }
 

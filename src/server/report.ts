@@ -1,6 +1,7 @@
 import process from "node:process";
 import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
+import { itemRows, slabRows } from "../store/classes.ts";
 
 /** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
 export type Stat = [string, number | string];
@@ -137,47 +138,13 @@ export function settingsStats(ctx: ServerContext): Stat[] {
   ];
 }
 
-/** `stats items`: one pseudo slab class holds every item here. */
+/** `stats items`: per memcached size class (src/store/classes.ts says what each figure is). */
 export function itemsStats(ctx: ServerContext): Stat[] {
-  const { store } = ctx;
-  const c = store.counters;
-  if (store.currItems === 0) return [];
-  return [
-    ["items:1:number", store.currItems],
-    ["items:1:age", 0],
-    ["items:1:mem_requested", store.bytes],
-    ["items:1:evicted", c.evictions],
-    ["items:1:evicted_unfetched", c.evicted_unfetched],
-    ["items:1:evicted_active", c.evicted_active],
-    ["items:1:expired_unfetched", c.expired_unfetched],
-    ["items:1:reclaimed", c.reclaimed],
-    ["items:1:crawler_reclaimed", c.crawler_reclaimed],
-    ["items:1:crawler_items_checked", c.crawler_items_checked],
-  ];
+  return itemRows(ctx.store.classStats);
 }
 
 export function slabsStats(ctx: ServerContext): Stat[] {
-  const { store } = ctx;
-  const c = store.counters;
-  const lines: Stat[] = [];
-  if (store.currItems > 0) {
-    lines.push(
-      ["1:used_chunks", store.currItems],
-      ["1:get_hits", c.get_hits],
-      ["1:cmd_set", c.cmd_set],
-      ["1:delete_hits", c.delete_hits],
-      ["1:incr_hits", c.incr_hits],
-      ["1:decr_hits", c.decr_hits],
-      ["1:cas_hits", c.cas_hits],
-      ["1:cas_badval", c.cas_badval],
-      ["1:touch_hits", c.touch_hits],
-    );
-  }
-  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], [
-    "total_malloced",
-    store.mallocedBytes,
-  ]);
-  return lines;
+  return slabRows(ctx.store.classStats, ctx.store.mallocedBytes);
 }
 
 export function connsStats(ctx: ServerContext): Stat[] {
