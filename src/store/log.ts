@@ -1,57 +1,50 @@
 /**
  * The memory layout behind the command rules: the index and item metadata (slots.ts), the item
- * bytes in a log of segments (segments.ts), and eviction, S3-FIFO over the log:
+ * bytes in a log of segments (segments.ts), and eviction: S3-FIFO over the log, made size-aware.
  *
- * - A new key is written to the small queue, unless the ghost table remembers it was evicted from
- *   there recently: then it goes to the main queue at once.
- * - Eviction walks a queue's oldest records. In the small queue (kept near a tenth of -m) an item
- *   read since it was written moves to the main queue; one never read is evicted and its hash
- *   remembered in the ghost table. In the main queue an item read since its last pass gets another
- *   (its read count drops by one), any other is evicted. Dead records (overwritten, deleted,
- *   expired) are skipped over or reclaimed. A segment the walk has passed is free for any size.
+ * - A new key is written to the small queue (about a tenth of -m). A key the ghost table remembers
+ *   being evicted from there unread goes to the main queue at once, if it is small.
+ * - Eviction walks a queue's oldest records. Reads are credit, and staying costs rent: one read per
+ *   started 4 KB of key and value. In the small queue an item that paid (at most two reads) moves
+ *   to the main queue, any other is evicted and remembered by the ghost table. In the main queue an
+ *   item that pays its rent is moved to the head, any other is evicted. Dead records (overwritten,
+ *   deleted, expired) are skipped or reclaimed. A segment the walk has passed is free for any size.
  *
- * So one-hit wonders leave after a short stay, popular items stay at any size, and the bytes a
- * store needs are found by evicting only as many items as that store needs.
+ * So one-hit wonders leave after a short stay, and memory goes to the items with the most reads
+ * per byte: what makes the hit ratio. There are no size classes, so a store never evicts items of
+ * other sizes beyond the bytes it needs.
  */
 import type { Clock } from "../clock.ts";
 import type { Counters } from "../stats.ts";
 import { ClassStats } from "./classes.ts";
+import { Ghost } from "./ghost.ts";
 import { RECORD_HEADER, Segments } from "./segments.ts";
 import { Slots } from "./slots.ts";
-import { FETCHED } from "./types.ts";
+import { FETCHED, type LayoutOptions, type WriteRequest } from "./types.ts";
 
 const SMALL = 0;
 const MAIN = 1;
+const SMALL_SHARE = 0.1;
+/** Reads an item pays per pass: one per started 2^RENT_SHIFT bytes. */
+const RENT_SHIFT = 12;
+/** The most reads the small queue asks of an item before it moves to the main one. */
+const SMALL_RENT_MAX = 2;
+/** Credit an item may keep after paying, in passes' rent. */
+const CREDIT_MAX = 3;
+/** Only items below this size skip the small queue when the ghost table remembers them. */
+const GHOST_ADMIT_BYTES = 1 << RENT_SHIFT;
+/**
+ * Segments the log may use, as a share of -m: records are smaller than the bytes memcached counts
+ * for them (no 48-byte header, no CAS), so a little less than -m holds what -m allows.
+ */
+const ARENA_SHARE = 0.85;
 /** Segments kept back so a walk can always move the items it keeps. */
 const RESERVE = 2;
+/** Enough for every open head, the reserve and something to walk. */
+const MIN_SEGMENTS = 8;
 /** Records at least this share of a segment go to a head of their own, so they waste less. */
 const BIG_SHARE = 8;
 const MAX_INITIAL_SLOTS = 1 << 20;
-const RENT_SHIFT = 12;
-const ARENA_SHARE = 0.92;
-/** Enough for every open head, the reserve and something to walk. */
-const MIN_SEGMENTS = 8;
-const SMALL_RENT_MAX = 2;
-const GHOST_RENT_MAX = 1;
-const SMALL_SHARE = 0.1;
-const CREDIT_MAX = 3;
-
-export interface LayoutOptions {
-  maxBytes: number;
-  itemSizeMax: number;
-  evict: boolean;
-  /** Bytes every item counts besides key, value and flags (memcached's ITEM_ntotal). */
-  itemOverhead: number;
-}
-
-export interface WriteRequest {
-  hash: number;
-  key: Uint8Array;
-  value: Uint8Array;
-  flags: number;
-  /** The slot being replaced, or -1. */
-  old: number;
-}
 
 export class ItemLog {
   readonly slots: Slots;
@@ -72,8 +65,7 @@ export class ItemLog {
   private readonly walkAt = [0, 0];
   /** Open segments by queue * 2 + big. */
   private readonly heads = [-1, -1, -1, -1];
-  /** Hashes of keys evicted unread from the small queue, direct-mapped. */
-  private ghost: Int32Array;
+  private readonly ghost: Ghost;
   /** The slot the current write replaces: moved by walks, never evicted. */
   private protectedSlot = -1;
 
@@ -90,7 +82,7 @@ export class ItemLog {
     segments.setBudget(this.budgetFor(options.maxBytes));
     const slots = Math.min(MAX_INITIAL_SLOTS, Math.max(1024, options.maxBytes >> 8));
     this.slots = new Slots(slots);
-    this.ghost = new Int32Array(1 << Math.ceil(Math.log2(slots)));
+    this.ghost = new Ghost(slots);
   }
 
   /** ITEM_ntotal of an item. */
@@ -164,11 +156,12 @@ export class ItemLog {
     const bytes = this.segments.recordBytes(key.length, value.length);
     const queue = old !== -1
       ? s.queue[old]
-      : (key.length + value.length) >> RENT_SHIFT < GHOST_RENT_MAX && this.ghostHas(req.hash)
+      : key.length + value.length < GHOST_ADMIT_BYTES && this.ghost.take(req.hash)
       ? MAIN
       : SMALL;
     this.protectedSlot = old;
-    let steps = this.stepLimit();
+    // A bound on the walk, for when everything left must stay (-M, or only `old` is left).
+    let steps = 4 * this.slots.count + 64 * this.segments.budget + 64;
     while (this.usedBytes - reused + size > this.maxBytes) {
       if (!this.evict || --steps < 0 || !this.walkEither(true)) return this.fail();
     }
@@ -226,17 +219,10 @@ export class ItemLog {
     this.segments.setBudget(budget);
   }
 
-  /**
-   * Segment budget for a limit. Records are smaller than the bytes memcached counts for them (no
-   * 48-byte header, no CAS), so a little less than the limit holds what the limit allows.
-   */
+  /** Segment budget for a limit, the walk's reserve included. */
   private budgetFor(maxBytes: number): number {
     const segs = Math.ceil((maxBytes * ARENA_SHARE) / this.segments.size) + RESERVE;
     return Math.max(MIN_SEGMENTS, segs);
-  }
-
-  private stepLimit(): number {
-    return 4 * this.slots.count + 64 * this.segments.budget + 64;
   }
 
   private fail(): number {
@@ -405,25 +391,7 @@ export class ItemLog {
       c.evicted_active++;
       k.evictedActive[cls]++;
     }
-    if (q === SMALL) this.ghostAdd(s.hashes[slot]);
+    if (q === SMALL) this.ghost.add(s.hashes[slot], s.count);
     s.unlink(slot);
-  }
-
-  private ghostIndex(hash: number): number {
-    return (Math.imul(hash, 0x9e3779b1) >>> 0) & (this.ghost.length - 1);
-  }
-
-  private ghostAdd(hash: number): void {
-    if (this.ghost.length < this.slots.count) {
-      this.ghost = new Int32Array(this.ghost.length * 2);
-    }
-    this.ghost[this.ghostIndex(hash)] = hash | 1;
-  }
-
-  private ghostHas(hash: number): boolean {
-    const i = this.ghostIndex(hash);
-    if (this.ghost[i] !== (hash | 1)) return false;
-    this.ghost[i] = 0;
-    return true;
   }
 }

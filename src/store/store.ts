@@ -5,7 +5,7 @@
 import type { Cache } from "./cache.ts";
 import { FETCHED } from "./types.ts";
 
-export { Cache as Store, parseDecimal } from "./cache.ts";
+export { Cache as Store } from "./cache.ts";
 
 /** Marks a handle as fetched; the doors call it after serving a value. */
 export function markFetched(store: Cache, handle: number): number {
