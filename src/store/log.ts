@@ -5,8 +5,9 @@
  * - A new key is written to the small queue (about a tenth of -m). A key the ghost table remembers
  *   being evicted from there unread goes to the main queue at once, if it is small.
  * - Eviction walks a queue's oldest records. Reads are credit, and staying costs rent: one read per
- *   started 4 KB of key and value. In the small queue an item that paid (at most two reads) moves
- *   to the main queue, any other is evicted and remembered by the ghost table. In the main queue an
+ *   started 4 KB of key and value. In the small queue an item read since it was written moves to
+ *   the main queue (one of 4 KB or more needs two reads, else gets another round in the small
+ *   queue), any other is evicted and remembered by the ghost table. In the main queue an
  *   item that pays its rent is moved to the head, any other is evicted. Dead records (overwritten,
  *   deleted, expired) are skipped or reclaimed. A segment the walk has passed is free for any size.
  *
@@ -27,10 +28,10 @@ const MAIN = 1;
 const SMALL_SHARE = 0.1;
 /** Reads an item pays per pass: one per started 2^RENT_SHIFT bytes. */
 const RENT_SHIFT = 12;
-/** The most reads the small queue asks of an item before it moves to the main one. */
-const SMALL_RENT_MAX = 2;
 /** Credit an item may keep after paying, in passes' rent. */
 const CREDIT_MAX = 3;
+/** The most reads the small queue asks of an item before it moves to the main one. */
+const SMALL_RENT_MAX = 2;
 /** Only items below this size skip the small queue when the ghost table remembers them. */
 const GHOST_ADMIT_BYTES = 1 << RENT_SHIFT;
 /**
@@ -308,14 +309,22 @@ export class ItemLog {
     }
     let to = q;
     if (slot !== this.protectedSlot && evict) {
-      const rent = q === SMALL ? Math.min(SMALL_RENT_MAX, this.rent(slot)) : this.rent(slot);
       const credit = s.freq[slot];
-      if (credit < rent) {
+      if (credit === 0) {
         this.evictItem(slot, q, now);
         return true;
       }
-      to = MAIN;
-      s.freq[slot] = q === SMALL ? 0 : Math.min(credit - rent, CREDIT_MAX * rent);
+      const rent = this.rent(slot);
+      if (q === SMALL) {
+        // A big item read once gets another round in the small queue, not the main one.
+        to = credit >= Math.min(rent, SMALL_RENT_MAX) ? MAIN : SMALL;
+        s.freq[slot] = 0;
+      } else if (credit >= rent) {
+        s.freq[slot] = Math.min(credit - rent, CREDIT_MAX * rent);
+      } else {
+        this.evictItem(slot, q, now);
+        return true;
+      }
     }
     if (this.move(slot, to)) return true;
     if (evict && slot !== this.protectedSlot) {
