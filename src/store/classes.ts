@@ -5,6 +5,8 @@
  * 96 bytes, factor 1.25, up to slab_chunk_max 512 KB; larger items go to the last class, as
  * memcached chains them from it).
  */
+import type { Counters } from "../stats.ts";
+
 const FACTOR = 1.25;
 const SMALLEST = 96;
 const CHUNK_MAX = 512 * 1024;
@@ -53,6 +55,31 @@ export class ClassStats {
     this.number[cls] += sign;
     this.bytes[cls] += sign * total;
     return cls;
+  }
+
+  /** A dead item's memory reused by the eviction walk. */
+  countReclaim(c: Counters, cls: number, unfetched: boolean): void {
+    c.direct_reclaims++;
+    c.reclaimed++;
+    this.reclaimed[cls]++;
+    if (unfetched) {
+      c.expired_unfetched++;
+      this.expiredUnfetched[cls]++;
+    }
+  }
+
+  /** A live item thrown out; `active` when it was read in the last minute. */
+  countEviction(c: Counters, cls: number, fetched: boolean, active: boolean): void {
+    c.direct_reclaims++;
+    c.evictions++;
+    this.evicted[cls]++;
+    if (!fetched) {
+      c.evicted_unfetched++;
+      this.evictedUnfetched[cls]++;
+    } else if (active) {
+      c.evicted_active++;
+      this.evictedActive[cls]++;
+    }
   }
 
   clearItems(): void {

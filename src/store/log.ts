@@ -374,32 +374,16 @@ export class ItemLog {
   }
 
   private reclaim(slot: number): void {
-    const c = this.counters;
-    c.direct_reclaims++;
-    c.reclaimed++;
     const unfetched = (this.slots.bits[slot] & FETCHED) === 0;
-    if (unfetched) c.expired_unfetched++;
-    const cls = this.uncount(slot);
-    this.classes.reclaimed[cls]++;
-    if (unfetched) this.classes.expiredUnfetched[cls]++;
+    this.classes.countReclaim(this.counters, this.uncount(slot), unfetched);
     this.slots.unlink(slot);
   }
 
   private evictItem(slot: number, q: number, now: number): void {
-    const c = this.counters;
     const s = this.slots;
-    const cls = this.uncount(slot);
-    const k = this.classes;
-    c.direct_reclaims++;
-    c.evictions++;
-    k.evicted[cls]++;
-    if ((s.bits[slot] & FETCHED) === 0) {
-      c.evicted_unfetched++;
-      k.evictedUnfetched[cls]++;
-    } else if (s.lastAccess[slot] >= now - 60) {
-      c.evicted_active++;
-      k.evictedActive[cls]++;
-    }
+    const fetched = (s.bits[slot] & FETCHED) !== 0;
+    const active = fetched && s.lastAccess[slot] >= now - 60;
+    this.classes.countEviction(this.counters, this.uncount(slot), fetched, active);
     if (q === SMALL) this.ghost.add(s.hashes[slot], s.count);
     s.unlink(slot);
   }
