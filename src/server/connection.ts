@@ -5,6 +5,8 @@ import { TextSession } from "../protocol/text.ts";
 import type { ConnectionInfo, ServerContext } from "./context.ts";
 
 const INITIAL_READ = 16 * 1024;
+/** Emptied reads in a row that used a quarter of a grown buffer or less before it shrinks. */
+const SHRINK_AFTER = 64;
 const BINARY_MAGIC = 0x80;
 
 /** Creates the binary protocol session; installed by the binary protocol module. */
@@ -53,6 +55,7 @@ export async function serveConnection(
   // (memcached sets TCP_NODELAY too); it cost a third of the request rate under memaslap.
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   let buf = new Uint8Array(INITIAL_READ);
+  let smallReads = 0;
   let start = 0;
   let end = 0;
   const out = new Output();
@@ -91,8 +94,12 @@ export async function serveConnection(
       }
       if (session.closing) break;
       if (start === end) {
+        // A grown buffer is kept while reads keep needing it (as Output does, see its reset).
+        smallReads = end * 4 <= buf.length ? smallReads + 1 : 0;
         start = end = 0;
-        if (buf.length > INITIAL_READ * 4) buf = new Uint8Array(INITIAL_READ);
+        if (buf.length > INITIAL_READ * 4 && smallReads >= SHRINK_AFTER) {
+          buf = new Uint8Array(INITIAL_READ);
+        }
       }
     }
   } catch (err) {
