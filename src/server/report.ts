@@ -67,7 +67,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
     // The hash table doubles in one step, never in the background.
     ["hash_is_expanding", 0],
-    // Pages are never moved between classes while in use; an emptied page returns to the pool.
+    // No class owns pages (items of every size share the store's segments): nothing to reassign.
     ["slab_reassign_rescues", 0],
     ["slab_reassign_chunk_rescues", 0],
     ["slab_reassign_evictions_nomem", 0],
@@ -98,7 +98,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["reclaimed", c.reclaimed],
     ["crawler_reclaimed", c.crawler_reclaimed],
     ["crawler_items_checked", c.crawler_items_checked],
-    // One LRU: nothing moves between HOT, WARM and COLD, and a hit is never dropped.
+    // No HOT/WARM/COLD LRUs (eviction is S3-FIFO over segments), and a hit is never dropped.
     ["lrutail_reflocked", 0],
     ["moves_to_cold", 0],
     ["moves_to_warm", 0],

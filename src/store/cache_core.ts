@@ -139,13 +139,13 @@ export class CacheCore {
   /**
    * Finds a live item as a meta command does: counts get_expired/get_flushed when it finds a dead
    * one, but no hit or miss (the door counts those, since mg counts a touch or a get by its flags).
-   * No LRU bump; see `bump`.
+   * No read is noted for eviction; see `bump`.
    */
   lookup(key: Uint8Array): number {
     return this.find(key, true);
   }
 
-  /** Records an access now and moves the item to the LRU head (mg's delayed bump). */
+  /** Records an access now and notes a read for eviction (mg's delayed bump). */
   bump(handle: number): void {
     this.access(handle, true);
   }
@@ -179,7 +179,7 @@ export class CacheCore {
     });
   }
 
-  /** A counted read (get/gets/mg): cmd_get, get_hits/misses/expired/flushed, LRU bump. */
+  /** A counted read (get/gets/mg): cmd_get, get_hits/misses/expired/flushed, a noted read. */
   get(key: Uint8Array, bump = true): number {
     const c = this.counters;
     c.cmd_get++;
@@ -216,7 +216,7 @@ export class CacheCore {
     this.s.exptime[handle] = this.absoluteExptime(exptime);
   }
 
-  /** The value bytes, a view into the arena. */
+  /** The value bytes, a view into a segment, valid until the next mutating call. */
   valueOf(handle: number): Uint8Array<ArrayBuffer> {
     return this.log.valueOf(handle);
   }
