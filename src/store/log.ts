@@ -81,9 +81,10 @@ export class ItemLog {
     const segments = new Segments(0, options.itemSizeMax);
     this.segments = segments;
     segments.setBudget(this.budgetFor(options.maxBytes));
-    const slots = Math.min(MAX_INITIAL_SLOTS, Math.max(1024, options.maxBytes >> 8));
-    this.slots = new Slots(slots);
-    this.ghost = new Ghost(slots);
+    // One slot per KiB of -m to start with (the tables double as items come), and a ghost table
+    // for the items -m may hold.
+    this.slots = new Slots(Math.min(MAX_INITIAL_SLOTS, Math.max(1024, options.maxBytes >> 10)));
+    this.ghost = new Ghost(Math.min(MAX_INITIAL_SLOTS, options.maxBytes >> 8));
   }
 
   /** ITEM_ntotal of an item. */
