@@ -8,11 +8,13 @@
  * take Deno off its single-header fast path.
  *
  * Options: --rounds=N (per workload, default 9), --seconds=S (per round, default 3),
- * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024).
+ * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024),
+ * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces.
  */
 import { parseArgs } from "node:util";
 import { which } from "../tests/helpers/server.ts";
 import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
+import { traceRows } from "./trace_rows.ts";
 import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
 
 const { values: opts } = parseArgs({
@@ -22,14 +24,17 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "3" },
     items: { type: "string", default: "1000000" },
     "memory-mb": { type: "string", default: "1024" },
+    "trace-requests": { type: "string", default: "1000000" },
+    "only-traces": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(opts.rounds);
 const SECONDS = Number(opts.seconds);
 const ITEMS = Number(opts.items);
 const MEMORY_MB = String(opts["memory-mb"]);
+const TRACE_REQUESTS = Number(opts["trace-requests"]);
 
-interface Row {
+export interface Row {
   name: string;
   unit: string;
   ours: number | null;
@@ -48,7 +53,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function row(
+export function row(
   name: string,
   unit: string,
   referenceName: string,
@@ -139,6 +144,7 @@ function pairedRatio(ours: (number | null)[], reference: (number | null)[]): num
 function fmt(n: number | null, unit: string): string {
   if (n === null) return "-";
   if (unit === "MiB") return (n / 1024 / 1024).toFixed(1);
+  if (unit === "hit ratio") return n.toFixed(3);
   return Math.round(n).toLocaleString("en-US");
 }
 
@@ -162,6 +168,38 @@ function printTable(rows: Row[], context: string): void {
 }
 
 async function main(): Promise<void> {
+  const rows: Row[] = [];
+  if (!opts["only-traces"]) await perfRows(rows);
+  if (TRACE_REQUESTS > 0) rows.push(...await traceRows(TRACE_REQUESTS, row));
+  const version = (await run("memcached", ["-V"])).trim();
+  printTable(
+    rows,
+    `bench: ${ROUNDS} rounds of ${SECONDS}s, targets in alternating order; medians, and the ` +
+      `median of per-round ratios; -m ${MEMORY_MB}; ` +
+      `${version}, deno ${Deno.version.deno}; memaslap -T 1 -c 32 -X ${VALUE_BYTES}; ` +
+      `wrk -t 1 -c 32; traces: ${TRACE_REQUESTS} cache-aside requests each at -m 64`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "memcached-compat",
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      results: rows.map((r) => ({
+        name: r.name,
+        unit: r.unit,
+        ours: r.ours,
+        reference: r.reference,
+        referenceName: r.referenceName,
+        ratio: r.ratio === null ? null : Number(r.ratio.toFixed(3)),
+        target: r.target,
+        rounds: r.rounds,
+      })),
+    }),
+  );
+}
+
+/** The throughput, memory and HTTP rows. */
+async function perfRows(rows: Row[]): Promise<void> {
   const memcachedArgs = ["-m", MEMORY_MB];
   const ours = await startOurs(["-m", MEMORY_MB]);
   const reference = await startMemcached(memcachedArgs);
@@ -169,7 +207,6 @@ async function main(): Promise<void> {
     await ours.stop();
     return;
   }
-  const rows: Row[] = [];
   const stopAll = async (...children: Child[]) => {
     for (const c of children) await c.stop();
   };
@@ -242,32 +279,6 @@ async function main(): Promise<void> {
   } finally {
     await stopAll(ours, reference);
   }
-
-  const version = (await run("memcached", ["-V"])).trim();
-  printTable(
-    rows,
-    `bench: ${ROUNDS} rounds of ${SECONDS}s, targets in alternating order; medians, and the ` +
-      `median of per-round ratios; -m ${MEMORY_MB}; ` +
-      `${version}, deno ${Deno.version.deno}; memaslap -T 1 -c 32 -X ${VALUE_BYTES}; ` +
-      `wrk -t 1 -c 32`,
-  );
-  console.log(
-    JSON.stringify({
-      bench: "memcached-compat",
-      rounds: ROUNDS,
-      seconds: SECONDS,
-      results: rows.map((r) => ({
-        name: r.name,
-        unit: r.unit,
-        ours: r.ours,
-        reference: r.reference,
-        referenceName: r.referenceName,
-        ratio: r.ratio === null ? null : Number(r.ratio.toFixed(3)),
-        target: r.target,
-        rounds: r.rounds,
-      })),
-    }),
-  );
 }
 
 await main();

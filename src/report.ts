@@ -129,7 +129,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
     // The hash table doubles in one step, never in the background.
     ["hash_is_expanding", 0],
-    // Pages are never moved between classes while in use; an emptied page returns to the pool.
+    // No class owns pages (items of every size share the store's segments): nothing to reassign.
     ["slab_reassign_rescues", 0],
     ["slab_reassign_chunk_rescues", 0],
     ["slab_reassign_evictions_nomem", 0],
@@ -160,7 +160,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["reclaimed", c.reclaimed],
     ["crawler_reclaimed", c.crawler_reclaimed],
     ["crawler_items_checked", c.crawler_items_checked],
-    // One LRU: nothing moves between HOT, WARM and COLD, and a hit is never dropped.
+    // No HOT/WARM/COLD LRUs (eviction is S3-FIFO over segments), and a hit is never dropped.
     ["lrutail_reflocked", 0],
     ["moves_to_cold", 0],
     ["moves_to_warm", 0],
@@ -207,47 +207,13 @@ export function settingsStats(ctx: ServerContext): Stat[] {
   ];
 }
 
-/** `stats items`: one pseudo slab class holds every item here. */
+/** `stats items`: per memcached size class (src/store/classes.ts says what each figure is). */
 export function itemsStats(ctx: ServerContext): Stat[] {
-  const { store } = ctx;
-  const c = store.counters;
-  if (store.currItems === 0) return [];
-  return [
-    ["items:1:number", store.currItems],
-    ["items:1:age", 0],
-    ["items:1:mem_requested", store.bytes],
-    ["items:1:evicted", c.evictions],
-    ["items:1:evicted_unfetched", c.evicted_unfetched],
-    ["items:1:evicted_active", c.evicted_active],
-    ["items:1:expired_unfetched", c.expired_unfetched],
-    ["items:1:reclaimed", c.reclaimed],
-    ["items:1:crawler_reclaimed", c.crawler_reclaimed],
-    ["items:1:crawler_items_checked", c.crawler_items_checked],
-  ];
+  return ctx.store.itemRows();
 }
 
 export function slabsStats(ctx: ServerContext): Stat[] {
-  const { store } = ctx;
-  const c = store.counters;
-  const lines: Stat[] = [];
-  if (store.currItems > 0) {
-    lines.push(
-      ["1:used_chunks", store.currItems],
-      ["1:get_hits", c.get_hits],
-      ["1:cmd_set", c.cmd_set],
-      ["1:delete_hits", c.delete_hits],
-      ["1:incr_hits", c.incr_hits],
-      ["1:decr_hits", c.decr_hits],
-      ["1:cas_hits", c.cas_hits],
-      ["1:cas_badval", c.cas_badval],
-      ["1:touch_hits", c.touch_hits],
-    );
-  }
-  lines.push(["active_slabs", store.currItems > 0 ? 1 : 0], [
-    "total_malloced",
-    store.mallocedBytes,
-  ]);
-  return lines;
+  return ctx.store.slabRows();
 }
 
 export function connsStats(ctx: ServerContext): Stat[] {

@@ -137,6 +137,7 @@ export async function serveConnection(
       if (session.closing) break;
       if (start === end) {
         start = end = 0;
+        // A grown read buffer is given back at once: it counts in --max-inflight while held.
         if (buf.length > INITIAL_READ * 4) resize(INITIAL_READ, 0, 0);
       }
     }

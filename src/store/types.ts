@@ -35,6 +35,25 @@ export interface StoreOptions {
   casEnabled: boolean;
 }
 
+/** What the memory layout (log.ts) is built with. */
+export interface LayoutOptions {
+  maxBytes: number;
+  itemSizeMax: number;
+  evict: boolean;
+  /** Bytes every item counts besides key, value and flags (memcached's ITEM_ntotal). */
+  itemOverhead: number;
+}
+
+/** An item's bytes for the layout to write. */
+export interface WriteRequest {
+  hash: number;
+  key: Uint8Array;
+  value: Uint8Array;
+  flags: number;
+  /** The slot being replaced, or -1. */
+  old: number;
+}
+
 /** True when `key` is a valid memcached key: 1..250 bytes, no spaces or control characters. */
 export function isValidKey(key: Uint8Array): boolean {
   const n = key.length;

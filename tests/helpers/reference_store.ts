@@ -5,7 +5,7 @@
 import type { Clock } from "../../src/clock.ts";
 import { Counters } from "../../src/stats.ts";
 // The incr parsing rule is memcached's, not a storage detail: the oracle shares it.
-import { parseDecimal } from "../../src/store/compact.ts";
+import { parseDecimal } from "../../src/store/decimal.ts";
 import {
   type ArithOutcome,
   CAS_BYTES,

@@ -25,6 +25,7 @@ import {
 import { CommandLine, NEED_MORE } from "./line.ts";
 import { traceCommand, tracing } from "../../log.ts";
 import { metaCommand } from "./meta/dispatch.ts";
+import { slabsCommand } from "./slabs.ts";
 
 const latin1 = new TextDecoder("latin1");
 
@@ -139,6 +140,7 @@ export class TextSession extends CommandLine implements Session {
         if (this.tokenIs(0, "set")) return storeCommand(this, "set", next, end);
         if (this.tokenIs(0, "stats")) return adminStats(this) ? next : statsCommand(this, next);
         if (this.tokenIs(0, "shutdown")) return shutdownCommand(this, next);
+        if (this.tokenIs(0, "slabs")) return slabsCommand(this, next);
         break;
       case 97: // a
         if (this.tokenIs(0, "add")) return storeCommand(this, "add", next, end);

@@ -1,12 +1,12 @@
 /**
- * The compact store (item bytes in arena slabs, typed-array index and LRU) against the store API's
- * rules: every behavioural test runs on both the compact store and the simple reference store, and
- * a seeded random run compares the two call by call.
+ * The store (item bytes in a segment log, metadata in typed arrays; src/store/log.ts) against the
+ * store API's rules: every behavioural test runs on both it and the simple reference store, and a
+ * seeded random run compares the two call by call while neither evicts.
  */
 import { generator } from "../helpers/random.ts";
 import assert from "node:assert/strict";
 import { Clock } from "../../src/clock.ts";
-import { CompactStore } from "../../src/store/compact.ts";
+import { Cache as CompactStore } from "../../src/store/cache.ts";
 import { ReferenceStore } from "../helpers/reference_store.ts";
 import { FETCHED, type StoreOptions } from "../../src/store/types.ts";
 
@@ -46,7 +46,7 @@ function both(name: string, fn: (make: (o: StoreOptions) => AnyStore, clock: Clo
   }
 }
 
-both("evicts the least recently used item first, and a read protects an item", (make) => {
+both("evicts the oldest unread item first, and a read protects an item", (make) => {
   const store = make(options(1000));
   const size = store.itemSize(2, 100, 0);
   const fits = Math.floor(1000 / size);
@@ -60,7 +60,7 @@ both("evicts the least recently used item first, and a read protects an item", (
   assert.equal(store.counters.evictions, 1);
   assert.equal(store.counters.direct_reclaims, 1, "the storing call evicted it itself");
   assert.equal(store.counters.evicted_unfetched, 1, "k1 was never read");
-  assert.equal(valueOfKey(store, "k1"), null, "k1 was the least recently used");
+  assert.equal(valueOfKey(store, "k1"), null, "k1 was the oldest unread");
   assert.notEqual(valueOfKey(store, "k0"), null);
   assert.notEqual(valueOfKey(store, "kn"), null);
   assert.equal(store.currItems, fits);
@@ -249,21 +249,7 @@ both("the sweeper reclaims expired items from the LRU tail", (make, clock) => {
 
 // ---- the compact layout itself ----------------------------------------------------------------
 
-Deno.test("compact: churn reuses freed chunks instead of taking new pages", () => {
-  const store = new CompactStore(new Clock(), options(64 << 20));
-  const v = new Uint8Array(100);
-  for (let i = 0; i < 1000; i++) store.store("set", bytes(`k${i}`), v, 0, 0);
-  const pages = store.mallocedBytes;
-  assert.ok(pages > 0);
-  for (let round = 0; round < 20; round++) {
-    for (let i = 0; i < 1000; i++) store.delete(bytes(`k${i}`));
-    assert.equal(store.currItems, 0);
-    for (let i = 0; i < 1000; i++) store.store("set", bytes(`k${i}`), v, 0, 0);
-  }
-  assert.equal(store.mallocedBytes, pages);
-});
-
-Deno.test("compact: pages freed by one size class serve another", () => {
+Deno.test("compact: segments freed by one size serve another", () => {
   const limit = 4 << 20;
   const store = new CompactStore(new Clock(), options(limit));
   const small = new Uint8Array(50);
@@ -274,14 +260,13 @@ Deno.test("compact: pages freed by one size class serve another", () => {
   for (let i = 0; i < 1000; i++) {
     assert.equal(store.store("set", bytes(`L${i}`), large, 0, 0), "stored");
   }
-  // The arena stays within its budget (an eighth over the limit) plus the one page any class may
-  // always take.
-  assert.ok(store.mallocedBytes <= limit * 1.125 + 2 * (1 << 20), `${store.mallocedBytes}`);
+  // The segments stay within their budget: less than the limit, plus the walk's reserve.
+  assert.ok(store.mallocedBytes <= limit + 2 * (1 << 20), `${store.mallocedBytes}`);
   const h = store.get(bytes("L999"));
   assert.deepEqual(store.valueOf(h), large);
 });
 
-Deno.test("compact: a lowered cache_memlimit evicts down, a raised one grows the arena", () => {
+Deno.test("compact: a lowered cache_memlimit evicts down, a raised one lets the store grow", () => {
   const store = new CompactStore(new Clock(), options(2 << 20));
   const v = new Uint8Array(1000).fill(3);
   for (let i = 0; i < 1500; i++) store.store("set", bytes(`k${i}`), v, 0, 0);
@@ -313,9 +298,11 @@ Deno.test("compact: the hash table grows and every key stays reachable", () => {
 
 // ---- side by side -----------------------------------------------------------------------------
 
-Deno.test("compact and reference stores answer 20,000 random calls alike", () => {
+Deno.test("compact and reference stores answer 20,000 random calls alike, short of eviction", () => {
   const clock = new Clock();
-  const o = options(15_000);
+  // Room for every key: the stores evict by different policies, so only answers without
+  // eviction are the same (tests/store/log.test.ts compares them with eviction).
+  const o = options(1 << 20);
   const a = new CompactStore(clock, o);
   const b = new ReferenceStore(clock, o);
   const pick = generator(6);
@@ -358,7 +345,7 @@ Deno.test("compact and reference stores answer 20,000 random calls alike", () =>
       else if (r < 4) {
         a.flush(0);
         b.flush(0);
-      } else if (r < 10) assert.equal(a.sweep(20), b.sweep(20), at);
+      } else if (r < 10) assert.equal(a.sweep(1e6), b.sweep(1e6), at);
       else {
         const t = pick(30);
         assert.equal(a.touch(key, t) === -1, b.touch(key, t) === -1, at);
@@ -367,11 +354,13 @@ Deno.test("compact and reference stores answer 20,000 random calls alike", () =>
     assert.equal(a.bytes, b.bytes, at);
     assert.equal(a.currItems, b.currItems, at);
   }
-  assert.deepEqual({ ...a.counters }, { ...b.counters });
-  assert.ok(a.counters.evictions > 100, `the run evicted ${a.counters.evictions}`);
+  // The sweepers walk in different orders, so they start and check differently.
+  const { lru_crawler_starts: _s, crawler_items_checked: _c, ...countedA } = a.counters;
+  const { lru_crawler_starts: _t, crawler_items_checked: _d, ...countedB } = b.counters;
+  assert.deepEqual(countedA, countedB);
   const keysA: string[] = [];
   const keysB: string[] = [];
   a.forEachKey((k) => keysA.push(text(k)) > 0);
   b.forEachKey((k) => keysB.push(text(k)) > 0);
-  assert.deepEqual(keysA, keysB, "same LRU order");
+  assert.deepEqual(keysA.sort(), keysB.sort(), "same keys");
 });
