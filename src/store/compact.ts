@@ -134,6 +134,11 @@ export class CompactStore {
     this.lastCasHi = Number((cas >> 32n) & 0xffffffffn);
   }
 
+  /** Makes every CAS the counter hands out from now on greater than `cas` (a restore calls it). */
+  raiseCasFloor(cas: bigint): void {
+    if (cas > BigInt(this.casCounter)) this.casCounter = Number(cas);
+  }
+
   /** `cache_memlimit`: changes the memory bound; evicts down to it when it shrinks. */
   setMaxBytes(bytes: number): void {
     this.options.maxBytes = bytes;
