@@ -9,7 +9,8 @@ import { type ServerContext, VERSION } from "./src/context.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
-import { Store } from "./src/store/store.ts";
+import { PersistCorruption } from "./src/persist/load.ts";
+import { openStore } from "./src/persist/persistence.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -27,17 +28,18 @@ export interface RunningServer {
 export function startServer(config: Config): RunningServer {
   const clock = new Clock();
   clock.start();
-  const store = new Store(clock, {
-    maxBytes: config.maxBytes,
-    itemSizeMax: config.itemSizeMax,
-    evict: config.evictions,
-    casEnabled: config.casEnabled,
-  });
+  const { store, persistence } = openStore(clock, config);
   store.startSweeper();
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const ctx: ServerContext = { store, config, connections: new Set(), requestShutdown };
+  const ctx: ServerContext = {
+    store,
+    config,
+    connections: new Set(),
+    requestShutdown,
+    persistence: persistence ?? undefined,
+  };
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
@@ -81,6 +83,7 @@ export function startServer(config: Config): RunningServer {
       await Promise.allSettled(loops);
       if (http !== null) await http.shutdown();
       store.stopSweeper();
+      await persistence?.stop();
       clock.stop();
       if (config.unixSocket !== null) {
         try {
@@ -112,7 +115,14 @@ async function main(args: string[]): Promise<number> {
   await setupLogging(config.verbosity);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
 
-  const server = startServer(config);
+  let server: RunningServer;
+  try {
+    server = startServer(config);
+  } catch (err) {
+    if (!(err instanceof PersistCorruption)) throw err;
+    console.error(`error: ${err.message}`);
+    return 65;
+  }
   const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
@@ -130,6 +140,8 @@ async function main(args: string[]): Promise<number> {
   const onSignal = () => server.ctx.requestShutdown();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
+  Deno.addSignalListener("SIGUSR1", onSignal);
   await server.shutdownRequested;
   log.info("shutting down");
   await server.stop();

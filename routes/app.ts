@@ -26,6 +26,15 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   const counters = ctx.store.counters;
   const token = ctx.config.httpToken;
   if (token !== null) app.use("*", requireToken(token, counters));
+  const durable = ctx.persistence?.durable ?? null;
+  if (durable !== null) {
+    // --fsync always: a response goes out once the changes it acknowledges are on disk.
+    app.use("*", async (_c, next) => {
+      await next();
+      const wait = durable();
+      if (wait !== null) await wait;
+    });
+  }
   healthRoutes(app, ctx);
   const readValue = keyRoutes(app, ctx);
   statsRoutes(app, ctx);

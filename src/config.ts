@@ -24,8 +24,19 @@ export interface Config {
   httpHost: string;
   httpToken: string | null;
   debugTime: boolean;
+  /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
+  persist: PersistConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
+}
+
+export interface PersistConfig {
+  snapshotPath: string | null;
+  logDir: string | null;
+  fsync: "always" | "everysec" | "no";
+  repair: boolean;
+  /** Log bytes past which the log is rewritten from a snapshot. */
+  rewriteBytes: number;
 }
 
 export const HTTP_TOKEN_ENV = "MEMCACHED_HTTP_TOKEN";
@@ -57,13 +68,18 @@ memcached flags:
   -o, --extended=<opts>     comma separated: idle_timeout=N, sasl_password_file=PATH, ...
   -h, --help                print this help and exit
   -V, --version             print version and exit
-  accepted and ignored here: -t -u -U -R -b -f -n -L -k -r -d -P -e -F -D -T -X -W
+  -e, --memory-file=<file>  save items there on a clean stop, load them at start
+  accepted and ignored here: -t -u -U -R -b -f -n -L -k -r -d -P -F -D -T -X -W
 
 own flags:
   --http-port=<num>         HTTP API port (default 8000, 0 = off)
   --http-host=<addr>        HTTP API address (default 127.0.0.1)
   --http-token=<token>      require "Authorization: Bearer <token>" (or $${HTTP_TOKEN_ENV})
   --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+  --persist-log=<dir>       log every change there, so a crash loses at most what --fsync allows
+  --fsync=<mode>            always (before each reply), everysec (default) or no
+  --persist-repair          start even if a log or snapshot is damaged, keeping what precedes it
+  --persist-rewrite-size=<n> rewrite the log from a snapshot past this size (default 64m)
 `;
 
 /** Parses "64", "1k", "2m", "1g" into bytes. */
@@ -133,6 +149,10 @@ export function parseConfig(
         "http-host": { type: "string" },
         "http-token": { type: "string" },
         "enable-debugtime": { type: "boolean" },
+        "persist-log": { type: "string" },
+        fsync: { type: "string" },
+        "persist-repair": { type: "boolean" },
+        "persist-rewrite-size": { type: "string" },
       },
     });
   } catch (err) {
@@ -155,7 +175,6 @@ export function parseConfig(
   if (v["enable-coredumps"]) ignore("-r", "core limits are the shell's");
   if (v.daemon) ignore("-d", "run it under a supervisor instead");
   if (v.pidfile !== undefined) ignore("-P", "no pid file is written");
-  if (v["memory-file"] !== undefined) ignore("-e", "no restartable memory file");
   if (v["disable-flush-all"]) ignore("-F", "flush_all stays enabled");
   if (v["disable-dumping"]) ignore("-X", "no dump commands to disable");
   if (v["disable-watch"]) ignore("-W", "no watch command to disable");
@@ -211,6 +230,22 @@ export function parseConfig(
   const bound = authProtocol(protocol, v.protocol !== undefined, saslEnabled, authFile);
   checkPasswordFiles(saslEnabled, saslPasswordFile ?? authFile, authFile);
 
+  const fsync = v.fsync ?? "everysec";
+  if (fsync !== "always" && fsync !== "everysec" && fsync !== "no") {
+    throw new UsageError(`option --fsync must be always, everysec or no, got "${fsync}"`);
+  }
+  const rewriteBytes = parseSize(v["persist-rewrite-size"] ?? "64m");
+  if (rewriteBytes === null || rewriteBytes < 1024) {
+    throw new UsageError(`option --persist-rewrite-size needs a size of 1k or more`);
+  }
+  const persist: PersistConfig = {
+    snapshotPath: v["memory-file"] ?? null,
+    logDir: v["persist-log"] ?? null,
+    fsync,
+    repair: !!v["persist-repair"],
+    rewriteBytes,
+  };
+
   const config: Config = {
     port,
     listen: v.listen ?? "127.0.0.1",
@@ -237,6 +272,7 @@ export function parseConfig(
     httpHost: v["http-host"] ?? "127.0.0.1",
     httpToken: v["http-token"] ?? env[HTTP_TOKEN_ENV] ?? null,
     debugTime: !!v["enable-debugtime"],
+    persist,
     ignored,
   };
   return { config } as const;

@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { Persistence } from "./persist/persistence.ts";
 import type { Store } from "./store/store.ts";
 
 export const VERSION = "1.6.18";
@@ -19,6 +20,8 @@ export interface ServerContext {
   store: Store;
   config: Config;
   connections: Set<ConnectionInfo>;
+  /** Set when -e or --persist-log is given. */
+  persistence?: Persistence;
   /** `shutdown` (with -A) and signals call this. */
   requestShutdown(): void;
 }

@@ -39,6 +39,12 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
   // Item size histograms are off unless `-o track_sizes`, which this server does not offer.
   { name: "sizes", rows: () => [["sizes_status", "disabled"]] },
   { name: "conns", rows: connsStats, textOnly: true },
+  // This server's own group: what -e and --persist-log have done (src/persist).
+  {
+    name: "persistence",
+    rows: (ctx) => ctx.persistence?.rows() ?? [["persist_mode", "off"]],
+    textOnly: true,
+  },
 ];
 
 /** A group by its exact name (the HTTP door's routes). */

@@ -21,6 +21,8 @@ export async function serveConnection(
   newSession: SessionFactory,
 ): Promise<void> {
   const counters = ctx.store.counters;
+  // With --fsync always, replies wait until the changes they acknowledge are on disk.
+  const durable = ctx.persistence?.durable ?? null;
   const info: ConnectionInfo = {
     id: nextId++,
     addr,
@@ -77,6 +79,8 @@ export async function serveConnection(
       if (session === null) session = newSession(info, buf[start]);
       start = session.consume(buf, start, end, out);
       if (out.length > 0) {
+        const wait = durable === null ? null : durable();
+        if (wait !== null) await wait;
         info.state = "conn_mwrite";
         await writeAll(conn, out.view());
         counters.bytes_written += out.length;

@@ -1,0 +1,96 @@
+/**
+ * Applies snapshot and log records to a store at start-up, through the store's public API only.
+ * Items that expired or were flushed while the server was down stay gone; the CAS counter ends
+ * above every restored CAS.
+ */
+import type { Store } from "../store/store.ts";
+import { DEL, FLUSH, PUT, PUT_FIXED, type Scan, TOUCH } from "./record.ts";
+
+export class Restorer {
+  /** Items stored by PUT records (later records may delete some again). */
+  applied = 0;
+  private maxCas = 0n;
+  /** The latest delayed flush_all: items made before it die once it has come. */
+  private deadline = 0;
+
+  constructor(private readonly store: Store) {}
+
+  /** A snapshot: its flush record first, then its items from the least to the most recent. */
+  snapshot(file: Uint8Array, scan: Scan): void {
+    const view = viewOf(file);
+    const { starts, ends } = scan;
+    for (let i = 0; i < starts.length; i++) {
+      if (file[starts[i]] !== PUT) this.apply(file, view, starts[i], ends[i]);
+    }
+    for (let i = starts.length - 1; i >= 0; i--) {
+      if (file[starts[i]] === PUT) this.apply(file, view, starts[i], ends[i]);
+    }
+  }
+
+  /** A log: every record in the order it was written. */
+  log(file: Uint8Array, scan: Scan): void {
+    const view = viewOf(file);
+    for (let i = 0; i < scan.starts.length; i++) {
+      this.apply(file, view, scan.starts[i], scan.ends[i]);
+    }
+  }
+
+  /** Re-arms a delayed flush still to come and lifts the CAS counter; call once at the end. */
+  finish(): void {
+    const store = this.store;
+    if (this.deadline > store.clock.now) store.flush(this.deadline);
+    store.raiseCasFloor(this.maxCas);
+    store.counters.reset();
+  }
+
+  private apply(file: Uint8Array, view: DataView, start: number, end: number): void {
+    const store = this.store;
+    const now = store.clock.now;
+    const time = view.getUint32(start + 1);
+    switch (file[start]) {
+      case PUT: {
+        const keyLength = file[start + 22];
+        const key = file.subarray(start + PUT_FIXED, start + PUT_FIXED + keyLength);
+        const exptime = view.getUint32(start + 9);
+        const flushed = this.deadline !== 0 && time < this.deadline && this.deadline <= now;
+        if (flushed || (exptime !== 0 && exptime <= now)) {
+          store.discard(key);
+          return;
+        }
+        const hi = view.getUint32(start + 13);
+        const lo = view.getUint32(start + 17);
+        const cas = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+        if (cas > this.maxCas) this.maxCas = cas;
+        const value = file.subarray(start + PUT_FIXED + keyLength, end);
+        const flags = view.getUint32(start + 5);
+        if (store.store("set", key, value, flags, exptime, 0n, cas) !== "stored") return;
+        this.applied++;
+        const bits = file[start + 21];
+        if (bits !== 0) store.setBits(store.peek(key), bits);
+        return;
+      }
+      case DEL:
+        store.discard(file.subarray(start + 5, end));
+        return;
+      case TOUCH: {
+        const h = store.peek(file.subarray(start + 9, end));
+        const exptime = view.getUint32(start + 5);
+        if (h === -1) return;
+        if (exptime !== 0 && exptime <= now) store.discard(file.subarray(start + 9, end));
+        else store.setExptime(h, exptime);
+        return;
+      }
+      case FLUSH: {
+        const deadline = view.getUint32(start + 5);
+        this.deadline = deadline;
+        // Everything applied so far was stored before this flush_all, so before its deadline.
+        if (deadline <= now) store.flush(0);
+        return;
+      }
+    }
+  }
+}
+
+function viewOf(file: Uint8Array): DataView {
+  return new DataView(file.buffer, file.byteOffset, file.byteLength);
+}
