@@ -137,6 +137,9 @@ async function main(args: string[]): Promise<number> {
     });
   }
 
+  // With a file-size limit (ulimit -f), a write past it fails with EFBIG once SIGXFSZ is handled
+  // instead of killing the process; persistence counts that as a failing disk and keeps serving.
+  if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   const onSignal = () => server.ctx.requestShutdown();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);

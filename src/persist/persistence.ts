@@ -109,6 +109,7 @@ export class Persistence {
       ["persist_last_snapshot_time", s.lastSnapshotTime],
       ["persist_last_snapshot_ms", Math.round(s.lastSnapshotMs)],
       ["persist_last_snapshot_items", s.lastSnapshotItems],
+      ["persist_last_snapshot_pause_ms", Math.round(s.lastSnapshotPauseMs)],
       ["persist_items_restored", s.itemsRestored],
       ["persist_restore_ms", Math.round(s.restoreMs)],
     ];
@@ -151,10 +152,11 @@ export class Persistence {
     const next = this.gen + 1;
     try {
       await log.rotate(`${dir}/log.${next}`);
+      // From here on log.N+1 holds new changes, even if this snapshot fails: never reuse its name.
+      this.gen = next;
       syncDir(`${dir}/log.${next}`);
       const path = `${dir}/snapshot.${next}`;
       const result = await writeSnapshotSliced(this.store, path, this.deadline());
-      this.gen = next;
       this.noteSnapshot(result);
       this.stats.rewrites++;
       removeOlder(dir, next);
@@ -182,6 +184,7 @@ export class Persistence {
     s.lastSnapshotTime = this.store.clock.now;
     s.lastSnapshotMs = result.ms;
     s.lastSnapshotItems = result.items;
+    s.lastSnapshotPauseMs = result.pauseMs;
     s.bytesWritten += result.bytes;
   }
 

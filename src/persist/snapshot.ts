@@ -13,6 +13,8 @@ export interface SnapshotResult {
   items: number;
   bytes: number;
   ms: number;
+  /** The longest stretch clients waited: listing the keys, or one slice. */
+  pauseMs: number;
 }
 
 function putItem(out: RecordBuffer, store: Store, key: Uint8Array, h: number, now: number): void {
@@ -64,7 +66,8 @@ export function writeSnapshotSync(
     file.close();
   }
   publish(tmp, path);
-  return { items, bytes, ms: performance.now() - started };
+  const ms = performance.now() - started;
+  return { items, bytes, ms, pauseMs: ms };
 }
 
 /**
@@ -81,6 +84,7 @@ export async function writeSnapshotSliced(
 ): Promise<SnapshotResult> {
   const started = performance.now();
   const keys = listKeys(store);
+  let pauseMs = performance.now() - started;
   const tmp = `${path}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   let bytes = 0;
@@ -94,7 +98,8 @@ export async function writeSnapshotSliced(
     const out = begin(store, flushDeadline);
     let i = 0;
     while (i < keys.count) {
-      const sliceEnd = performance.now() + sliceMs;
+      const sliceStart = performance.now();
+      const sliceEnd = sliceStart + sliceMs;
       const now = store.clock.now;
       while (i < keys.count && out.length < CHUNK && performance.now() < sliceEnd) {
         for (let j = 0; j < 64 && i < keys.count; j++, i++) {
@@ -105,6 +110,7 @@ export async function writeSnapshotSliced(
           items++;
         }
       }
+      pauseMs = Math.max(pauseMs, performance.now() - sliceStart);
       if (out.length >= CHUNK) await write(out.take());
       else await new Promise((r) => setTimeout(r, 0));
     }
@@ -114,7 +120,7 @@ export async function writeSnapshotSliced(
     file.close();
   }
   publish(tmp, path);
-  return { items, bytes, ms: performance.now() - started };
+  return { items, bytes, ms: performance.now() - started, pauseMs };
 }
 
 /** The live keys, most recent first, packed in one buffer. */

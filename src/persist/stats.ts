@@ -9,6 +9,8 @@ export class PersistStats {
   lastSnapshotTime = 0;
   lastSnapshotMs = 0;
   lastSnapshotItems = 0;
+  /** The longest time the last snapshot kept clients waiting. */
+  lastSnapshotPauseMs = 0;
   rewrites = 0;
   itemsRestored = 0;
   restoreMs = 0;
