@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Clock } from "../../src/clock.ts";
 import type { PersistConfig } from "../../src/config.ts";
-import { PersistCorruption } from "../../src/persist/load.ts";
+import { loadFile, PersistCorruption } from "../../src/persist/load.ts";
 import { Persistence } from "../../src/persist/persistence.ts";
 import { PersistentStore } from "../../src/persist/persistent_store.ts";
 import {
@@ -17,6 +17,7 @@ import {
   SNAPSHOT_MAGIC,
 } from "../../src/persist/record.ts";
 import { Restorer } from "../../src/persist/restore.ts";
+import { RUN_MAIN } from "../helpers/server.ts";
 
 const te = (s: string) => new TextEncoder().encode(s);
 const clock = new Clock();
@@ -64,8 +65,15 @@ function dump(store: PersistentStore): string[] {
   return out.sort();
 }
 
+const expectedCache = new Map<number, string[]>();
+
 /** The state the first `count` records of the sample make. */
 function expected(log: { bytes: Uint8Array; ends: number[] }, count: number): string[] {
+  if (!expectedCache.has(count)) expectedCache.set(count, replayed(log, count));
+  return expectedCache.get(count)!;
+}
+
+function replayed(log: { bytes: Uint8Array; ends: number[] }, count: number): string[] {
   const store = newStore();
   const part = log.bytes.slice(0, count === 0 ? 8 : log.ends[count - 1]);
   const scan = scanRecords(part, LOG_MAGIC);
@@ -84,22 +92,37 @@ const config = (dir: string, repair = false): PersistConfig => ({
   rewriteBytes: 1 << 20,
 });
 
-/** Starts on a directory holding `file` as its log: the state, or the corruption it refused. */
-async function startOn(
+/** Loads `file` as a log: the state and where appending would go on, or the refusal. */
+async function loadLog(
   file: Uint8Array,
   repair = false,
 ): Promise<{ state: string[]; size: number } | PersistCorruption> {
-  const dir = await Deno.makeTempDir();
+  const path = await Deno.makeTempFile();
   try {
-    await Deno.writeFile(`${dir}/log.0`, file);
+    await Deno.writeFile(path, file);
     const store = newStore();
-    let p: Persistence;
+    const restorer = new Restorer(store);
+    let size: number;
     try {
-      p = Persistence.start(store, config(dir, repair));
+      size = loadFile(path, LOG_MAGIC, restorer, repair) ?? 0;
     } catch (err) {
       if (err instanceof PersistCorruption) return err;
       throw err;
     }
+    restorer.finish();
+    return { state: dump(store), size };
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+/** Starts persistence on a directory holding `file` as its log; the state and the log's size. */
+async function startOn(file: Uint8Array): Promise<{ state: string[]; size: number }> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/log.0`, file);
+    const store = newStore();
+    const p = Persistence.start(store, config(dir));
     const state = dump(store);
     const size = (await Deno.stat(`${dir}/log.0`)).size;
     await p.stop();
@@ -113,9 +136,16 @@ Deno.test("a log cut at every byte offset keeps exactly its whole records and is
   const log = sampleLog();
   for (let cut = 0; cut < log.bytes.length; cut++) {
     const whole = log.ends.filter((e) => e <= cut).length;
-    const got = await startOn(log.bytes.slice(0, cut));
+    const got = await loadLog(log.bytes.slice(0, cut));
     assert.ok(!(got instanceof PersistCorruption), `cut at ${cut}: ${got}`);
     assert.deepEqual(got.state, expected(log, whole), `cut at ${cut}`);
+    assert.equal(got.size, whole === 0 ? (cut < 8 ? 0 : 8) : log.ends[whole - 1], `cut at ${cut}`);
+  }
+  // Started for real, the log file itself is cut there.
+  for (const cut of [3, log.ends[2] + 5, log.bytes.length - 1]) {
+    const got = await startOn(log.bytes.slice(0, cut));
+    const whole = log.ends.filter((e) => e <= cut).length;
+    assert.deepEqual(got.state, expected(log, whole));
     assert.equal(got.size, whole === 0 ? 8 : log.ends[whole - 1], `cut at ${cut}: file size`);
   }
 });
@@ -127,7 +157,7 @@ Deno.test("a flipped byte: damage before the last record stops start-up, the las
   for (let at = 0; at < log.bytes.length; at++) {
     const file = log.bytes.slice();
     file[at] ^= 0xff;
-    const got = await startOn(file);
+    const got = await loadLog(file);
     // In the last record only its check (CRC) or body can be told from a torn write.
     const torn = at >= lastStart + 8;
     if (torn) {
@@ -135,8 +165,8 @@ Deno.test("a flipped byte: damage before the last record stops start-up, the las
       assert.deepEqual(got.state, expected(log, last), `flip at ${at}`);
     } else {
       assert.ok(got instanceof PersistCorruption, `flip at ${at} must stop start-up`);
-      assert.match(got.message, /log\.0 (is damaged at byte \d+|is not a log file)/);
-      const repaired = await startOn(file, true);
+      assert.match(got.message, / (is damaged at byte \d+ |is not a log file)/);
+      const repaired = await loadLog(file, true);
       assert.ok(!(repaired instanceof PersistCorruption));
       const before = at < 8 ? 0 : log.ends.filter((e) => e <= at).length;
       assert.deepEqual(repaired.state, expected(log, before), `repair after flip at ${at}`);
@@ -149,7 +179,6 @@ Deno.test("zeros after the last record (an extended file never written) are a to
   const file = new Uint8Array(log.bytes.length + 100);
   file.set(log.bytes);
   const got = await startOn(file);
-  assert.ok(!(got instanceof PersistCorruption));
   assert.deepEqual(got.state, expected(log, log.ends.length));
   assert.equal(got.size, log.bytes.length);
 });
@@ -181,5 +210,22 @@ Deno.test("a damaged or cut snapshot stops start-up unless --persist-repair", as
     assert.equal(restored.currItems, damage === "cut" ? 9 : 4, damage);
     await repaired.stop();
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the server refuses a damaged log with one line and exit status 65", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = sampleLog().bytes;
+  file[20] ^= 0xff;
+  await Deno.writeFile(`${dir}/log.0`, file);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...RUN_MAIN, "-p", "0", "--http-port", "0", "--persist-log", dir],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(15000),
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 65);
+  assert.match(stderr, /^error: .*log\.0 is damaged at byte 8 .*--persist-repair.*\n$/);
   await Deno.remove(dir, { recursive: true });
 });
