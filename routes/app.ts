@@ -26,13 +26,13 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   const counters = ctx.store.counters;
   const token = ctx.config.httpToken;
   if (token !== null) app.use("*", requireToken(token, counters));
-  const durable = ctx.persistence?.durable ?? null;
-  if (durable !== null) {
+  const durability = ctx.persistence?.durability ?? null;
+  if (durability !== null) {
     // --fsync always: a response goes out once the changes it acknowledges are on disk.
     app.use("*", async (_c, next) => {
+      const changes = durability.changes();
       await next();
-      const wait = durable();
-      if (wait !== null) await wait;
+      if (durability.changes() !== changes) await durability.wait();
     });
   }
   healthRoutes(app, ctx);

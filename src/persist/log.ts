@@ -59,6 +59,11 @@ export class AppendLog {
     }
   }
 
+  /** Records added so far. */
+  get changes(): number {
+    return this.seq;
+  }
+
   /** A promise to await before replying, or null when every record so far is on disk. */
   durable(): Promise<void> | null {
     if (this.durableSeq >= this.seq) return null;

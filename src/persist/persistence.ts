@@ -47,13 +47,23 @@ export function openStore(
   return { store, persistence: Persistence.start(store, p) };
 }
 
+/**
+ * What a door needs for fsync "always": note `changes()` before a batch; if it moved, the batch
+ * changed something, and its replies wait for `wait()` (null when everything is on disk already).
+ * A batch of reads alone does not wait for other connections' writes.
+ */
+export interface Durability {
+  changes(): number;
+  wait(): Promise<void> | null;
+}
+
 /** Seconds between two error lines in the log while the disk keeps failing. */
 const ERROR_LOG_INTERVAL = 10;
 
 export class Persistence {
   readonly stats = new PersistStats();
-  /** With fsync "always": what a reply waits for (null when nothing is pending). */
-  readonly durable: (() => Promise<void> | null) | null = null;
+  /** Set with fsync "always": replies that acknowledge changes wait for them to be on disk. */
+  readonly durability: Durability | null = null;
   private log: AppendLog | null = null;
   private gen = 0;
   private rewriting: Promise<void> | null = null;
@@ -79,7 +89,10 @@ export class Persistence {
       store.log = p.log;
       if (options.fsync === "always") {
         const log = p.log;
-        (p as { durable: () => Promise<void> | null }).durable = () => log.durable();
+        (p as { durability: Durability }).durability = {
+          changes: () => log.changes,
+          wait: () => log.durable(),
+        };
       }
       p.timer = setInterval(() => p.tick(), 1000);
     }
@@ -168,7 +181,8 @@ export class Persistence {
 
   private tick(): void {
     const log = this.log!;
-    if (log.mode !== "always") log.flush(log.mode === "everysec");
+    // With "always" this catches changes no reply waited for (noreply commands).
+    if (log.records.length > 0) log.flush(log.mode !== "no");
     if (this.rewriting !== null) return;
     const now = this.store.clock.now;
     const retry = log.broken && now - this.lastErrorLogged >= ERROR_LOG_INTERVAL;

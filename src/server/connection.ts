@@ -22,7 +22,7 @@ export async function serveConnection(
 ): Promise<void> {
   const counters = ctx.store.counters;
   // With --fsync always, replies wait until the changes they acknowledge are on disk.
-  const durable = ctx.persistence?.durable ?? null;
+  const durability = ctx.persistence?.durability ?? null;
   const info: ConnectionInfo = {
     id: nextId++,
     addr,
@@ -77,10 +77,10 @@ export async function serveConnection(
       end += n;
       counters.bytes_read += n;
       if (session === null) session = newSession(info, buf[start]);
+      const changes = durability === null ? 0 : durability.changes();
       start = session.consume(buf, start, end, out);
       if (out.length > 0) {
-        const wait = durable === null ? null : durable();
-        if (wait !== null) await wait;
+        if (durability !== null && durability.changes() !== changes) await durability.wait();
         info.state = "conn_mwrite";
         await writeAll(conn, out.view());
         counters.bytes_written += out.length;
