@@ -156,7 +156,7 @@ export const OPENAPI = {
   paths: {
     "/health": {
       get: {
-        summary: "200 while serving (no token needed)",
+        summary: "200 while serving (no token needed); `persistence` is off, ok or degraded",
         security: [],
         responses: { "200": jsonBody("Serving", { type: "object" }) },
       },
@@ -310,6 +310,10 @@ export const OPENAPI = {
     "/stats/conns": statsOp("memcached `stats conns`"),
     "/stats/sizes": statsOp(
       "memcached `stats sizes` (size histograms are not tracked: `sizes_status` is `disabled`)",
+    ),
+    "/stats/persistence": statsOp(
+      "this server's persistence (-e, --persist-log): mode, status, persist_errors, bytes written, " +
+        "fsync latency, rewrites, last snapshot, items restored",
     ),
     "/metrics": {
       get: {
