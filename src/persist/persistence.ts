@@ -80,6 +80,9 @@ export class Persistence {
     const p = new Persistence(store, options);
     const started = performance.now();
     const restorer = new Restorer(store);
+    if (options.logDir !== null && options.snapshotPath !== null) {
+      logger.warn("-e is not used with --persist-log: the log directory keeps everything");
+    }
     if (options.logDir !== null) p.openLog(restorer);
     else if (options.snapshotPath !== null) p.loadSnapshotFile(restorer);
     restorer.finish();
