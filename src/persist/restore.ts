@@ -15,14 +15,29 @@ export class Restorer {
 
   constructor(private readonly store: Store) {}
 
-  /** A snapshot: its flush record first, then its items from the least to the most recent. */
+  /**
+   * A snapshot: its flush record first, then the most recent items that fit in -m, applied from
+   * the least to the most recent so that the LRU order comes back as it was (and with -M, where
+   * nothing is evicted, the most recent are the ones kept).
+   */
   snapshot(file: Uint8Array, scan: Scan): void {
     const view = viewOf(file);
     const { starts, ends } = scan;
-    for (let i = 0; i < starts.length; i++) {
-      if (file[starts[i]] !== PUT) this.apply(file, view, starts[i], ends[i]);
+    const store = this.store;
+    let fit = 0;
+    let bytes = 0;
+    for (; fit < starts.length; fit++) {
+      const at = starts[fit];
+      if (file[at] !== PUT) {
+        this.apply(file, view, at, ends[fit]);
+        continue;
+      }
+      const keyLength = file[at + 22];
+      const valueLength = ends[fit] - at - PUT_FIXED - keyLength;
+      bytes += store.itemSize(keyLength, valueLength, view.getUint32(at + 5));
+      if (bytes > store.maxBytes) break;
     }
-    for (let i = starts.length - 1; i >= 0; i--) {
+    for (let i = fit - 1; i >= 0; i--) {
       if (file[starts[i]] === PUT) this.apply(file, view, starts[i], ends[i]);
     }
   }
