@@ -7,6 +7,7 @@ import { Store } from "../store/store.ts";
 import type { StoreMode, StoreOutcome } from "../store/types.ts";
 import type { ArithOutcome, DeleteOutcome } from "../store/types.ts";
 import type { AppendLog } from "./log.ts";
+import { putItem } from "./record.ts";
 
 export class PersistentStore extends Store {
   /** Set after the restore, so that replayed records are not logged again. */
@@ -94,17 +95,8 @@ export class PersistentStore extends Store {
   }
 
   private logHandle(key: Uint8Array, h: number): void {
-    const log = this.log!;
-    log.records.put(
-      this.clock.now,
-      key,
-      this.valueOf(h),
-      this.flagsOf(h),
-      this.exptimeOf(h),
-      this.casOf(h),
-      this.bitsOf(h),
-    );
-    log.added();
+    putItem(this.log!.records, this, key, h, this.clock.now);
+    this.log!.added();
   }
 
   private logDelete(key: Uint8Array): void {

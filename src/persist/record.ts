@@ -11,6 +11,7 @@
  * `time` is the server clock when the record was made; exptime and deadline are absolute unix times.
  */
 import { crc32 } from "node:zlib";
+import type { Store } from "../store/store.ts";
 
 export const SNAPSHOT_MAGIC = "MCSNAP01";
 export const LOG_MAGIC = "MCPLOG01";
@@ -42,7 +43,8 @@ export class RecordBuffer {
     value: Uint8Array,
     flags: number,
     exptime: number,
-    cas: bigint,
+    casHi: number,
+    casLo: number,
     bits: number,
   ): void {
     const at = this.begin(PUT_FIXED + key.length + value.length);
@@ -51,8 +53,8 @@ export class RecordBuffer {
     v.setUint32(at + 1, time);
     v.setUint32(at + 5, flags);
     v.setUint32(at + 9, exptime);
-    v.setUint32(at + 13, Number(cas >> 32n));
-    v.setUint32(at + 17, Number(cas & 0xffffffffn));
+    v.setUint32(at + 13, casHi);
+    v.setUint32(at + 17, casLo);
     v.setUint8(at + 21, bits);
     v.setUint8(at + 22, key.length);
     this.bytes.set(key, at + PUT_FIXED);
@@ -117,6 +119,30 @@ export class RecordBuffer {
     this.view.setUint32(h + 4, ~len >>> 0);
     this.view.setUint32(h + 8, crc32(this.bytes.subarray(bodyStart, this.length)));
   }
+}
+
+/** Appends item `h` of `store` as a PUT record. */
+export function putItem(
+  out: RecordBuffer,
+  store: Store,
+  key: Uint8Array,
+  h: number,
+  time: number,
+): void {
+  const cas = store.casOf(h);
+  // The CAS's high half needs BigInt arithmetic only once the counter passes 2^32.
+  const casHi = cas > 0xffffffffn ? Number(cas >> 32n) : 0;
+  const value = store.valueOf(h);
+  out.put(
+    time,
+    key,
+    value,
+    store.flagsOf(h),
+    store.exptimeOf(h),
+    casHi,
+    store.casTagOf(h),
+    store.bitsOf(h),
+  );
 }
 
 /** What a scan found: the bodies' offsets and ends, and how the file ends. */

@@ -4,7 +4,7 @@
  * written to a temporary file, synced, then renamed, so a snapshot file is always whole.
  */
 import type { Store } from "../store/store.ts";
-import { magicBytes, RecordBuffer, SNAPSHOT_MAGIC } from "./record.ts";
+import { magicBytes, putItem, RecordBuffer, SNAPSHOT_MAGIC } from "./record.ts";
 
 /** Bytes gathered before a write. */
 const CHUNK = 1 << 20;
@@ -15,18 +15,6 @@ export interface SnapshotResult {
   ms: number;
   /** The longest stretch clients waited: listing the keys, or one slice. */
   pauseMs: number;
-}
-
-function putItem(out: RecordBuffer, store: Store, key: Uint8Array, h: number, now: number): void {
-  out.put(
-    now,
-    key,
-    store.valueOf(h),
-    store.flagsOf(h),
-    store.exptimeOf(h),
-    store.casOf(h),
-    store.bitsOf(h),
-  );
 }
 
 function begin(store: Store, flushDeadline: number): RecordBuffer {

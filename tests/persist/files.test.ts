@@ -35,13 +35,13 @@ function newStore(): PersistentStore {
 /** A small log and the offset at which each record ends. */
 function sampleLog(): { bytes: Uint8Array; ends: number[] } {
   const steps: ((b: RecordBuffer) => void)[] = [
-    (b) => b.put(now, te("a"), te("alpha"), 1, 0, 5n, 0),
-    (b) => b.put(now, te("b"), te("beta"), 2, now + 1000, 6n, 0),
+    (b) => b.put(now, te("a"), te("alpha"), 1, 0, 0, 5, 0),
+    (b) => b.put(now, te("b"), te("beta"), 2, now + 1000, 0, 6, 0),
     (b) => b.del(now, te("a")),
     (b) => b.touch(now, te("b"), now + 2000),
-    (b) => b.put(now, te("c"), te("gamma"), 0, 0, 7n, 0),
+    (b) => b.put(now, te("c"), te("gamma"), 0, 0, 0, 7, 0),
     (b) => b.flush(now, 0),
-    (b) => b.put(now, te("d"), te("delta"), 4, 0, 9n, 0),
+    (b) => b.put(now, te("d"), te("delta"), 4, 0, 0, 9, 0),
   ];
   const buf = new RecordBuffer(64);
   buf.bytes.set(magicBytes(LOG_MAGIC));
@@ -194,7 +194,7 @@ Deno.test("a damaged or cut snapshot stops start-up unless --persist-repair", as
   assert.equal(empty.length, SNAPSHOT_MAGIC.length);
   const full = new RecordBuffer();
   store.forEachKey((key, h) => {
-    full.put(now, key, store.valueOf(h), store.flagsOf(h), 0, store.casOf(h), 0);
+    full.put(now, key, store.valueOf(h), store.flagsOf(h), 0, 0, store.casTagOf(h), 0);
     return true;
   });
   const bytes = new Uint8Array([...empty, ...full.take()]);

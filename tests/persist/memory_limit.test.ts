@@ -42,3 +42,26 @@ for (const evict of [true, false]) {
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+Deno.test("a CAS beyond 2^32 survives a snapshot, and new ones continue above it", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = {
+    snapshotPath: `${dir}/snap`,
+    logDir: null,
+    fsync: "no" as const,
+    repair: false,
+    rewriteBytes: 1 << 20,
+  };
+  const first = store(2 << 20);
+  const saving = Persistence.start(first, config);
+  const big = (1n << 40n) + 5n;
+  assert.equal(first.store("set", te("k"), te("v"), 0, 0, 0n, big), "stored");
+  await saving.stop();
+  const second = store(2 << 20);
+  const loading = Persistence.start(second, config);
+  assert.equal(second.casOf(second.peek(te("k"))), big);
+  second.store("set", te("n"), te("v"), 0, 0);
+  assert.equal(second.casOf(second.peek(te("n"))), big + 1n);
+  await loading.stop();
+  await Deno.remove(dir, { recursive: true });
+});
