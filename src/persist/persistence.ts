@@ -68,6 +68,7 @@ export class Persistence {
   private gen = 0;
   private rewriting: Promise<void> | null = null;
   private lastErrorLogged = 0;
+  private lastFailure = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
@@ -188,7 +189,8 @@ export class Persistence {
     if (log.records.length > 0) log.flush(log.mode !== "no");
     if (this.rewriting !== null) return;
     const now = this.store.clock.now;
-    const retry = log.broken && now - this.lastErrorLogged >= ERROR_LOG_INTERVAL;
+    // After a failure the files lack some changes until a rewrite succeeds: retry it now and then.
+    const retry = this.health === "degraded" && now - this.lastFailure >= ERROR_LOG_INTERVAL;
     if (log.fileBytes > this.options.rewriteBytes || retry) this.rewrite();
   }
 
@@ -211,6 +213,7 @@ export class Persistence {
     s.errors++;
     s.lastError = err instanceof Error ? err.message : String(err);
     const now = this.store.clock.now;
+    this.lastFailure = now;
     if (now - this.lastErrorLogged >= ERROR_LOG_INTERVAL) {
       this.lastErrorLogged = now;
       logger.error("persistence: {error} (errors so far: {count}); still serving from memory", {

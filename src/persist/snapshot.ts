@@ -50,6 +50,9 @@ export function writeSnapshotSync(
     });
     write(out.take());
     file.syncDataSync();
+  } catch (err) {
+    discardTmp(tmp);
+    throw err;
   } finally {
     file.close();
   }
@@ -104,6 +107,9 @@ export async function writeSnapshotSliced(
     }
     await write(out.take());
     await file.syncData();
+  } catch (err) {
+    discardTmp(tmp);
+    throw err;
   } finally {
     file.close();
   }
@@ -134,6 +140,13 @@ function listKeys(store: Store): { bytes: Uint8Array; offsets: Uint32Array; coun
     return true;
   });
   return { bytes, offsets, count };
+}
+
+/** Removes what a failed snapshot left behind, so it does not hold on to a full disk. */
+function discardTmp(tmp: string): void {
+  try {
+    Deno.removeSync(tmp);
+  } catch { /* not there */ }
 }
 
 /** Renames a synced temporary file into place and syncs the directory that names it. */
