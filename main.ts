@@ -9,7 +9,7 @@ import { type ServerContext, VERSION } from "./src/context.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
-import { PersistCorruption } from "./src/persist/load.ts";
+import { PersistStartError } from "./src/persist/load.ts";
 import { openStore } from "./src/persist/persistence.ts";
 
 export interface RunningServer {
@@ -119,7 +119,7 @@ async function main(args: string[]): Promise<number> {
   try {
     server = startServer(config);
   } catch (err) {
-    if (!(err instanceof PersistCorruption)) throw err;
+    if (!(err instanceof PersistStartError)) throw err;
     console.error(`error: ${err.message}`);
     return 65;
   }

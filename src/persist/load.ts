@@ -3,8 +3,11 @@ import { log } from "../log.ts";
 import { LOG_MAGIC, MAGIC_BYTES, scanRecords } from "./record.ts";
 import type { Restorer } from "./restore.ts";
 
-/** A damaged file that start-up refuses to guess about (without --persist-repair). */
-export class PersistCorruption extends Error {}
+/**
+ * Why start-up stops: a damaged file it refuses to guess about (without --persist-repair), or a
+ * path it cannot use. main.ts prints the message as one line and exits with status 65.
+ */
+export class PersistStartError extends Error {}
 
 /**
  * Applies the file's records; returns the length of its good part (where appending may go on), or
@@ -30,19 +33,20 @@ export function loadFile(
   if (scan === "bad magic") {
     // A log whose creation was cut short: nothing in it yet.
     if (isLog && file.length < MAGIC_BYTES) return 0;
-    if (!repair) throw new PersistCorruption(`${path} is not a ${isLog ? "log" : "snapshot"} file`);
+    if (!repair) throw new PersistStartError(`${path} is not a ${isLog ? "log" : "snapshot"} file`);
     log.warn("{path}: not a persistence file; ignored (--persist-repair)", { path });
     return 0;
   }
   const damaged = scan.ending === "corrupt" || (scan.ending === "torn" && !isLog);
   if (damaged && !repair) {
-    throw new PersistCorruption(
+    throw new PersistStartError(
       `${path} is damaged at byte ${scan.goodEnd} (a bad record before its end); ` +
         `start with --persist-repair to keep the ${scan.starts.length} records before it`,
     );
   }
   if (isLog) restorer.log(file, scan);
   else restorer.snapshot(file, scan);
+  if (damaged) restorer.repaired = true;
   if (scan.ending !== "clean") {
     const dropped = file.length - scan.goodEnd;
     log.warn(`{path}: ${damaged ? "damaged" : "torn"} at byte {at}, {dropped} bytes dropped`, {

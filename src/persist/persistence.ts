@@ -15,7 +15,7 @@ import { Store } from "../store/store.ts";
 import { AppendLog } from "./log.ts";
 import { PersistentStore } from "./persistent_store.ts";
 import { LOG_MAGIC, SNAPSHOT_MAGIC } from "./record.ts";
-import { loadFile } from "./load.ts";
+import { loadFile, PersistStartError } from "./load.ts";
 import { Restorer } from "./restore.ts";
 import {
   type SnapshotResult,
@@ -27,7 +27,7 @@ import { PersistStats } from "./stats.ts";
 
 /**
  * The store for this configuration: the plain one when persistence is off, otherwise one restored
- * from disk (throws PersistCorruption when a file is damaged and --persist-repair was not given).
+ * from disk (throws PersistStartError when a file is damaged and --persist-repair was not given).
  */
 export function openStore(
   clock: Clock,
@@ -76,7 +76,7 @@ export class Persistence {
     readonly options: PersistConfig,
   ) {}
 
-  /** Restores the store and starts logging; throws PersistCorruption when a file is damaged. */
+  /** Restores the store and starts logging; throws PersistStartError when a file is damaged. */
   static start(store: PersistentStore, options: PersistConfig): Persistence {
     const p = new Persistence(store, options);
     const started = performance.now();
@@ -84,8 +84,14 @@ export class Persistence {
     if (options.logDir !== null && options.snapshotPath !== null) {
       logger.warn("-e is not used with --persist-log: the log directory keeps everything");
     }
-    if (options.logDir !== null) p.openLog(restorer);
-    else if (options.snapshotPath !== null) p.loadSnapshotFile(restorer);
+    try {
+      if (options.logDir !== null) p.openLog(restorer);
+      else if (options.snapshotPath !== null) p.loadSnapshotFile(restorer);
+    } catch (err) {
+      if (err instanceof PersistStartError) throw err;
+      const path = options.logDir ?? options.snapshotPath;
+      throw new PersistStartError(`cannot use ${path}: ${(err as Error).message}`);
+    }
     restorer.finish();
     p.stats.itemsRestored = store.currItems;
     p.stats.restoreMs = performance.now() - started;
@@ -260,7 +266,8 @@ export class Persistence {
       this.stats,
       (err) => this.failed(err),
     );
-    if (replay.length > 1) this.rewrite();
+    // Several logs (a rewrite cut short) or a repaired file: start a whole new generation.
+    if (replay.length > 1 || restorer.repaired) this.rewrite();
   }
 }
 

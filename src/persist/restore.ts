@@ -7,8 +7,8 @@ import type { Store } from "../store/store.ts";
 import { DEL, FLUSH, PUT, PUT_FIXED, type Scan, TOUCH } from "./record.ts";
 
 export class Restorer {
-  /** Items stored by PUT records (later records may delete some again). */
-  applied = 0;
+  /** A damaged file was loaded in part (--persist-repair): its generation must be rewritten. */
+  repaired = false;
   private maxCas = 0n;
   /** The latest delayed flush_all: items made before it die once it has come. */
   private deadline = 0;
@@ -79,7 +79,6 @@ export class Restorer {
         const value = file.subarray(start + PUT_FIXED + keyLength, end);
         const flags = view.getUint32(start + 5);
         if (store.store("set", key, value, flags, exptime, 0n, cas) !== "stored") return;
-        this.applied++;
         const bits = file[start + 21];
         if (bits !== 0) store.setBits(store.peek(key), bits);
         return;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Clock } from "../../src/clock.ts";
 import type { PersistConfig } from "../../src/config.ts";
-import { loadFile, PersistCorruption } from "../../src/persist/load.ts";
+import { loadFile, PersistStartError } from "../../src/persist/load.ts";
 import { Persistence } from "../../src/persist/persistence.ts";
 import { PersistentStore } from "../../src/persist/persistent_store.ts";
 import {
@@ -17,7 +17,7 @@ import {
   SNAPSHOT_MAGIC,
 } from "../../src/persist/record.ts";
 import { Restorer } from "../../src/persist/restore.ts";
-import { RUN_MAIN } from "../helpers/server.ts";
+import { RUN_MAIN, startOurs } from "../helpers/server.ts";
 
 const te = (s: string) => new TextEncoder().encode(s);
 const clock = new Clock();
@@ -96,7 +96,7 @@ const config = (dir: string, repair = false): PersistConfig => ({
 async function loadLog(
   file: Uint8Array,
   repair = false,
-): Promise<{ state: string[]; size: number } | PersistCorruption> {
+): Promise<{ state: string[]; size: number } | PersistStartError> {
   const path = await Deno.makeTempFile();
   try {
     await Deno.writeFile(path, file);
@@ -106,7 +106,7 @@ async function loadLog(
     try {
       size = loadFile(path, LOG_MAGIC, restorer, repair) ?? 0;
     } catch (err) {
-      if (err instanceof PersistCorruption) return err;
+      if (err instanceof PersistStartError) return err;
       throw err;
     }
     restorer.finish();
@@ -137,7 +137,7 @@ Deno.test("a log cut at every byte offset keeps exactly its whole records and is
   for (let cut = 0; cut < log.bytes.length; cut++) {
     const whole = log.ends.filter((e) => e <= cut).length;
     const got = await loadLog(log.bytes.slice(0, cut));
-    assert.ok(!(got instanceof PersistCorruption), `cut at ${cut}: ${got}`);
+    assert.ok(!(got instanceof PersistStartError), `cut at ${cut}: ${got}`);
     assert.deepEqual(got.state, expected(log, whole), `cut at ${cut}`);
     assert.equal(got.size, whole === 0 ? (cut < 8 ? 0 : 8) : log.ends[whole - 1], `cut at ${cut}`);
   }
@@ -161,13 +161,13 @@ Deno.test("a flipped byte: damage before the last record stops start-up, the las
     // In the last record only its check (CRC) or body can be told from a torn write.
     const torn = at >= lastStart + 8;
     if (torn) {
-      assert.ok(!(got instanceof PersistCorruption), `flip at ${at}: ${got}`);
+      assert.ok(!(got instanceof PersistStartError), `flip at ${at}: ${got}`);
       assert.deepEqual(got.state, expected(log, last), `flip at ${at}`);
     } else {
-      assert.ok(got instanceof PersistCorruption, `flip at ${at} must stop start-up`);
+      assert.ok(got instanceof PersistStartError, `flip at ${at} must stop start-up`);
       assert.match(got.message, / (is damaged at byte \d+ |is not a log file)/);
       const repaired = await loadLog(file, true);
-      assert.ok(!(repaired instanceof PersistCorruption));
+      assert.ok(!(repaired instanceof PersistStartError));
       const before = at < 8 ? 0 : log.ends.filter((e) => e <= at).length;
       assert.deepEqual(repaired.state, expected(log, before), `repair after flip at ${at}`);
     }
@@ -204,7 +204,7 @@ Deno.test("a damaged or cut snapshot stops start-up unless --persist-repair", as
     if (damage === "flip") file[8 + recordBytes * 4 + 20] ^= 1;
     await Deno.writeFile(path, file);
     const opts = { ...config(dir), logDir: null, snapshotPath: path };
-    assert.throws(() => Persistence.start(newStore(), opts), PersistCorruption, damage);
+    assert.throws(() => Persistence.start(newStore(), opts), PersistStartError, damage);
     const restored = newStore();
     const repaired = Persistence.start(restored, { ...opts, repair: true });
     assert.equal(restored.currItems, damage === "cut" ? 9 : 4, damage);
@@ -213,19 +213,38 @@ Deno.test("a damaged or cut snapshot stops start-up unless --persist-repair", as
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("the server refuses a damaged log with one line and exit status 65", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = sampleLog().bytes;
-  file[20] ^= 0xff;
-  await Deno.writeFile(`${dir}/log.0`, file);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [...RUN_MAIN, "-p", "0", "--http-port", "0", "--persist-log", dir],
+function runServer(args: string[]): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...RUN_MAIN, "-p", "0", "--http-port", "0", ...args],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(15000),
   }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 65);
+}
+
+Deno.test("the server refuses a damaged log with one line and exit 65; a repair makes it whole", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = sampleLog().bytes;
+  file[20] ^= 0xff;
+  await Deno.writeFile(`${dir}/log.0`, file);
+  const refused = await runServer(["--persist-log", dir]);
+  assert.equal(refused.code, 65);
+  const stderr = new TextDecoder().decode(refused.stderr);
   assert.match(stderr, /^error: .*log\.0 is damaged at byte 8 .*--persist-repair.*\n$/);
+
+  const repaired = await startOurs(["--persist-log", dir, "--persist-repair"]);
+  await repaired.waitForOutput(/damaged at byte 8/);
+  await repaired.stop();
+  const again = await startOurs(["--persist-log", dir]);
+  await again.stop();
+  assert.doesNotMatch(again.output(), /damaged|torn/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a log path that cannot be used stops start-up with one line and exit 65", async () => {
+  const file = await Deno.makeTempFile();
+  const refused = await runServer(["--persist-log", file]);
+  assert.equal(refused.code, 65);
+  assert.match(new TextDecoder().decode(refused.stderr), /^error: cannot use .*\n$/);
+  await Deno.remove(file);
 });
