@@ -55,7 +55,8 @@ export class AppendLog {
     this.seq++;
     if (this.records.length >= EAGER_FLUSH) {
       if (this.records.length > MAX_PENDING) this.dropPending(new Error("log writes fall behind"));
-      else if (this.mode !== "always") this.flush(this.mode === "everysec");
+      // Also with "always": noreply changes pile up with no reply waiting to flush them.
+      else this.flush(this.mode !== "no");
     }
   }
 
