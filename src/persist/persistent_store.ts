@@ -57,13 +57,13 @@ export class PersistentStore extends Store {
 
   override touch(key: Uint8Array, exptime: number, countAsGet = false): number {
     const h = super.touch(key, exptime, countAsGet);
-    if (h !== -1 && this.log !== null) this.logTouch(key, h);
+    if (h !== -1 && this.log !== null) this.logHandle(key, h);
     return h;
   }
 
   override setExptime(handle: number, exptime: number): void {
     super.setExptime(handle, exptime);
-    if (this.log !== null) this.logTouch(this.keyOf(handle), handle);
+    if (this.log !== null) this.logHandle(this.keyOf(handle), handle);
   }
 
   override vivify(key: Uint8Array, value: Uint8Array, exptime: number): number {
@@ -101,11 +101,6 @@ export class PersistentStore extends Store {
 
   private logDelete(key: Uint8Array): void {
     this.log!.records.del(this.clock.now, key);
-    this.log!.added();
-  }
-
-  private logTouch(key: Uint8Array, h: number): void {
-    this.log!.records.touch(this.clock.now, key, this.exptimeOf(h));
     this.log!.added();
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The record format shared by snapshots and the mutation log. A file is an 8-byte magic, then
  * records: a 12-byte header (body length, its bitwise complement, CRC32 of the body) and the body.
- * Each body carries the resulting state of one key, so applying a record twice changes nothing.
+ * Each body carries the resulting state of one key, so applying a record twice changes nothing; a
+ * touch is logged as a whole PUT too, since a replay drops an item whose PUT has expired by then and
+ * a later record must be able to bring it back.
  *
  *   PUT   type 1, time, flags, exptime, cas hi, cas lo (u32 each), bits (u8), key length (u8), key, value
  *   DEL   type 2, time, key
- *   TOUCH type 3, time, exptime, key
  *   FLUSH type 4, time, deadline (0 = at once)
  *
  * `time` is the server clock when the record was made; exptime and deadline are absolute unix times.
@@ -20,7 +21,6 @@ export const HEADER_BYTES = 12;
 
 export const PUT = 1;
 export const DEL = 2;
-export const TOUCH = 3;
 export const FLUSH = 4;
 
 /** Bytes of a PUT body before the key. */
@@ -67,15 +67,6 @@ export class RecordBuffer {
     this.view.setUint8(at, DEL);
     this.view.setUint32(at + 1, time);
     this.bytes.set(key, at + 5);
-    this.end(at);
-  }
-
-  touch(time: number, key: Uint8Array, exptime: number): void {
-    const at = this.begin(9 + key.length);
-    this.view.setUint8(at, TOUCH);
-    this.view.setUint32(at + 1, time);
-    this.view.setUint32(at + 5, exptime);
-    this.bytes.set(key, at + 9);
     this.end(at);
   }
 

@@ -4,7 +4,7 @@
  * above every restored CAS.
  */
 import type { Store } from "../store/store.ts";
-import { DEL, FLUSH, PUT, PUT_FIXED, type Scan, TOUCH } from "./record.ts";
+import { DEL, FLUSH, PUT, PUT_FIXED, type Scan } from "./record.ts";
 
 export class Restorer {
   /** A damaged file was loaded in part (--persist-repair): its generation must be rewritten. */
@@ -86,14 +86,6 @@ export class Restorer {
       case DEL:
         store.discard(file.subarray(start + 5, end));
         return;
-      case TOUCH: {
-        const h = store.peek(file.subarray(start + 9, end));
-        const exptime = view.getUint32(start + 5);
-        if (h === -1) return;
-        if (exptime !== 0 && exptime <= now) store.discard(file.subarray(start + 9, end));
-        else store.setExptime(h, exptime);
-        return;
-      }
       case FLUSH: {
         const deadline = view.getUint32(start + 5);
         this.deadline = deadline;

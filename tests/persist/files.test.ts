@@ -38,7 +38,7 @@ function sampleLog(): { bytes: Uint8Array; ends: number[] } {
     (b) => b.put(now, te("a"), te("alpha"), 1, 0, 0, 5, 0),
     (b) => b.put(now, te("b"), te("beta"), 2, now + 1000, 0, 6, 0),
     (b) => b.del(now, te("a")),
-    (b) => b.touch(now, te("b"), now + 2000),
+    (b) => b.put(now, te("b"), te("beta"), 2, now + 2000, 0, 8, 0),
     (b) => b.put(now, te("c"), te("gamma"), 0, 0, 0, 7, 0),
     (b) => b.flush(now, 0),
     (b) => b.put(now, te("d"), te("delta"), 4, 0, 0, 9, 0),

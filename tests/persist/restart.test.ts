@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { startOurs } from "../helpers/server.ts";
-import { checkState, writeState } from "./state.ts";
+import { checkState, waitOutShortTtl, writeState } from "./state.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -18,6 +18,7 @@ async function roundTrip(
   } finally {
     await stop(first);
   }
+  if (expiry) await waitOutShortTtl(written);
   const second = await startOurs(args);
   try {
     await checkState(second, written, expiry);
