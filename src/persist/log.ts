@@ -92,10 +92,10 @@ export class AppendLog {
    * on go there. Resolves once the switch is done.
    */
   rotate(path: string): Promise<void> {
-    const switchAt = this.seq;
-    const take = this.records.take();
+    // Records are taken when this runs, not now: a flush queued before it must not write later
+    // records ahead of earlier ones.
     const run = this.queue.then(async () => {
-      await this.writeBytes(take, switchAt, true);
+      await this.writeOut(true);
       const next = openLogFile(path, 0);
       this.file.close();
       this.file = next;
