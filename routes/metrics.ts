@@ -207,6 +207,12 @@ const PERSIST: Record<string, [string, Kind, string]> = {
     "gauge",
     "How long the last snapshot took to write.",
   ],
+  persist_last_snapshot_pause_ms: [
+    "memcached_persist_last_snapshot_pause_milliseconds",
+    "gauge",
+    "Longest time the last snapshot kept clients waiting.",
+  ],
+  persist_rewrites: ["memcached_persist_rewrites_total", "counter", "Log rewrites completed."],
   persist_items_restored: [
     "memcached_persist_items_restored",
     "gauge",
