@@ -29,9 +29,10 @@ import {
   removeIfThere,
   writeFileAtomically,
 } from "./src/startup.ts";
-import { Store } from "./src/store/store.ts";
 import { USAGE } from "./src/usage.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
+import { PersistStartError } from "./src/persist/load.ts";
+import { openStore } from "./src/persist/persistence.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -49,12 +50,7 @@ export interface RunningServer {
 export function startServer(config: Config): RunningServer {
   const clock = new Clock();
   clock.start();
-  const store = new Store(clock, {
-    maxBytes: config.maxBytes,
-    itemSizeMax: config.itemSizeMax,
-    evict: config.evictions,
-    casEnabled: config.casEnabled,
-  });
+  const { store, persistence } = openStore(clock, config);
   store.startSweeper();
 
   let requestShutdown!: () => void;
@@ -67,6 +63,7 @@ export function startServer(config: Config): RunningServer {
     limits: new Limits(config.maxInflightBytes),
     requestShutdown,
     stopping: stopping.signal,
+    persistence: persistence ?? undefined,
   };
   // Hot-key sampling starts with the server, not with the first question about it.
   introspection(ctx);
@@ -135,6 +132,7 @@ export function startServer(config: Config): RunningServer {
       // HTTP connections still open after the grace end with the process (main exits).
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       store.stopSweeper();
+      await persistence?.stop();
       clock.stop();
       if (config.unixSocket !== null) {
         try {
@@ -192,6 +190,10 @@ async function main(args: string[]): Promise<number> {
   try {
     server = startServer(config);
   } catch (err) {
+    if (err instanceof PersistStartError) {
+      console.error(`error: ${err.message}`);
+      return 65;
+    }
     if (!(err instanceof ListenError)) throw err;
     log.error(err.message);
     return LISTEN_FAILED;
@@ -200,6 +202,11 @@ async function main(args: string[]): Promise<number> {
   const onSignal = () => server.ctx.requestShutdown();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
+  Deno.addSignalListener("SIGUSR1", onSignal);
+  // With a file-size limit (ulimit -f), a write past it fails with EFBIG once SIGXFSZ is handled
+  // instead of killing the process; persistence counts that as a failing disk and keeps serving.
+  if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
   if (config.portFile !== null && server.port !== 0) {
     writeFileAtomically(config.portFile, portFileLines(config.listen, server.port));

@@ -10,11 +10,15 @@
  * Options: --rounds=N (per workload, default 9), --seconds=S (per round, default 3),
  * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024),
  * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces.
+ * --persistence runs only the persistence workloads instead: restart with --items saved items
+ * (against memcached's warm restart), the log rewrite's pause, and memaslap throughput with
+ * --fsync everysec and always as ratios of the memory-only server.
  */
 import { parseArgs } from "node:util";
 import { which } from "../tests/helpers/server.ts";
 import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
 import { traceRows } from "./trace_rows.ts";
+import { restartFigures } from "./persist.ts";
 import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
 
 const { values: opts } = parseArgs({
@@ -26,6 +30,7 @@ const { values: opts } = parseArgs({
     "memory-mb": { type: "string", default: "1024" },
     "trace-requests": { type: "string", default: "1000000" },
     "only-traces": { type: "boolean", default: false },
+    persistence: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(opts.rounds);
@@ -167,7 +172,60 @@ function printTable(rows: Row[], context: string): void {
   console.log("");
 }
 
+/** `--persistence`: restart time, rewrite pause, and the cost of the log on throughput. */
+async function persistenceMain(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const restart = await restartFigures(ITEMS, MEMORY_MB);
+  console.error(
+    `restart: saved in ${Math.round(restart.oursSaveMs)} ms, ${restart.oursRestored} items ` +
+      `restored; rewrite of them took ${restart.rewriteMs} ms`,
+  );
+  rows.push(
+    row(
+      `start to serving ${ITEMS.toLocaleString("en-US")} restored items`,
+      "ms",
+      "memcached -e warm restart",
+      "< 2000 ms",
+      [restart.ours],
+      [restart.memcached],
+    ),
+  );
+  rows.push(
+    row("longest client pause of a log rewrite", "ms", "-", "(stated)", [
+      restart.rewritePauseMs,
+    ], [null]),
+  );
+  if (memaslap === null) {
+    loud("SKIPPED throughput rounds: memaslap (libmemcached-tools) is not installed");
+    return rows;
+  }
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const plain = await startOurs(["-m", MEMORY_MB]);
+  const everysec = await startOurs(["-m", MEMORY_MB, "--persist-log", dirs[0]]);
+  const always = await startOurs(["-m", MEMORY_MB, "--persist-log", dirs[1], "--fsync", "always"]);
+  try {
+    const [p, e, a] = await rotate(ROUNDS, [
+      () => memaslapRound(plain.port, 1),
+      () => memaslapRound(everysec.port, 1),
+      () => memaslapRound(always.port, 1),
+    ]);
+    rows.push(row("mixed 9:1, --fsync everysec", "ops/s", "ours, memory only", ">= 0.90", e, p));
+    rows.push(row("mixed 9:1, --fsync always", "ops/s", "ours, memory only", "(stated)", a, p));
+    console.error(`rounds: memory ${p.join(" ")}; everysec ${e.join(" ")}; always ${a.join(" ")}`);
+  } finally {
+    for (const c of [plain, everysec, always]) await c.stop();
+    for (const d of dirs) await Deno.remove(d, { recursive: true });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
+  if (opts.persistence) {
+    const rows = await persistenceMain();
+    printTable(rows, `bench --persistence: ${ROUNDS} rounds of ${SECONDS}s; -m ${MEMORY_MB}`);
+    console.log(JSON.stringify({ bench: "persistence", results: rows }));
+    return;
+  }
   const rows: Row[] = [];
   if (!opts["only-traces"]) await perfRows(rows);
   if (TRACE_REQUESTS > 0) rows.push(...await traceRows(TRACE_REQUESTS, row));

@@ -33,6 +33,15 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   dashboardRoutes(app, counters); // before the token guard: the page holds no data
   if (token !== null) app.use("*", requireToken(token, counters));
   app.use("*", checkQuery(OPENAPI));
+  const durability = ctx.persistence?.durability ?? null;
+  if (durability !== null) {
+    // --fsync always: a response goes out once the changes it acknowledges are on disk.
+    app.use("*", async (_c, next) => {
+      const changes = durability.changes();
+      await next();
+      if (durability.changes() !== changes) await durability.wait();
+    });
+  }
   healthRoutes(app, ctx);
   // Before the key and stats routes: it takes GET /keys?stream=... and passes the rest on.
   introspectionRoutes(app, ctx);

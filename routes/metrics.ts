@@ -178,6 +178,48 @@ const PLAIN: [string, string, Kind, string][] = [
   ],
 ];
 
+/** `stats persistence` rows and this server's metric for each. */
+const PERSIST: Record<string, [string, Kind, string]> = {
+  persist_errors: ["memcached_persist_errors_total", "counter", "Failed persistence writes."],
+  persist_bytes_written: [
+    "memcached_persist_written_bytes_total",
+    "counter",
+    "Bytes written to the log and snapshots.",
+  ],
+  persist_fsyncs: ["memcached_persist_fsyncs_total", "counter", "fsync calls on the log."],
+  persist_fsync_avg_us: [
+    "memcached_persist_fsync_avg_microseconds",
+    "gauge",
+    "Mean fsync latency of the log.",
+  ],
+  persist_fsync_max_us: [
+    "memcached_persist_fsync_max_microseconds",
+    "gauge",
+    "Longest fsync of the log.",
+  ],
+  persist_last_snapshot_time: [
+    "memcached_persist_last_snapshot_timestamp_seconds",
+    "gauge",
+    "Unix time of the last snapshot written.",
+  ],
+  persist_last_snapshot_ms: [
+    "memcached_persist_last_snapshot_duration_milliseconds",
+    "gauge",
+    "How long the last snapshot took to write.",
+  ],
+  persist_last_snapshot_pause_ms: [
+    "memcached_persist_last_snapshot_pause_milliseconds",
+    "gauge",
+    "Longest time the last snapshot kept clients waiting.",
+  ],
+  persist_rewrites: ["memcached_persist_rewrites_total", "counter", "Log rewrites completed."],
+  persist_items_restored: [
+    "memcached_persist_items_restored",
+    "gauge",
+    "Items restored from disk at start.",
+  ],
+};
+
 /** `stats items` fields (items:<slab>:<field>) and the exporter's per-slab metric for each. */
 const PER_SLAB: Record<string, [string, Kind, string]> = {
   number: [
@@ -259,6 +301,11 @@ export function renderMetrics(ctx: ServerContext): string {
     command: "set",
     status: "hit",
   });
+
+  for (const [stat, value] of ctx.persistence?.rows() ?? []) {
+    const metric = PERSIST[stat];
+    if (metric !== undefined) out.sample(metric[0], metric[1], metric[2], Number(value));
+  }
 
   // Samples of one family must be adjacent, while `stats items` goes slab by slab.
   const perSlab = new Map<string, [string, number][]>();

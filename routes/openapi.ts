@@ -180,7 +180,7 @@ export const OPENAPI = {
   paths: {
     "/health": {
       get: {
-        summary: "200 while serving (no token needed)",
+        summary: "200 while serving (no token needed); `persistence` is off, ok or degraded",
         security: [],
         responses: { "200": jsonBody("Serving", { type: "object" }) },
       },
@@ -360,6 +360,10 @@ export const OPENAPI = {
       "memcached `stats sizes`: `sizes_status disabled` until `stats sizes_enable` (text protocol)",
     ),
     ...INTROSPECTION_PATHS,
+    "/stats/persistence": statsOp(
+      "this server's persistence (-e, --persist-log): mode, status, persist_errors, bytes written, " +
+        "fsync latency, rewrites, last snapshot, items restored",
+    ),
     "/metrics": {
       get: {
         summary: "Prometheus text format, with the memcached exporter's metric names",

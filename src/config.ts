@@ -50,8 +50,19 @@ export interface Config {
   watcherBufferBytes: number;
   /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
   lruCrawler: boolean;
+  /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
+  persist: PersistConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
+}
+
+export interface PersistConfig {
+  snapshotPath: string | null;
+  logDir: string | null;
+  fsync: "always" | "everysec" | "no";
+  repair: boolean;
+  /** Log bytes past which the log is rewritten from a snapshot. */
+  rewriteBytes: number;
 }
 
 export const HTTP_TOKEN_ENV = "MEMCACHED_HTTP_TOKEN";
@@ -148,6 +159,10 @@ export function parseConfig(
         "http-insecure": { type: "boolean" },
         "shutdown-grace": { type: "string" },
         "http-timeout": { type: "string" },
+        "persist-log": { type: "string" },
+        fsync: { type: "string" },
+        "persist-repair": { type: "boolean" },
+        "persist-rewrite-size": { type: "string" },
       },
     });
   } catch (err) {
@@ -181,7 +196,6 @@ export function parseConfig(
   if (v["enable-largepages"]) ignore("-L", "no large pages");
   if (v["lock-memory"]) ignore("-k", "memory is not locked");
   if (v["enable-coredumps"]) ignore("-r", "core limits are the shell's");
-  if (v["memory-file"] !== undefined) ignore("-e", "no restartable memory file");
   if (v["napi-ids"] !== undefined) ignore("-N", "no NAPI ids");
   const prefixDelimiter = v["stat-key-prefix"] ?? ":";
   if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
@@ -244,6 +258,22 @@ export function parseConfig(
   const bound = authProtocol(protocol, v.protocol !== undefined, saslEnabled, authFile);
   checkPasswordFiles(saslEnabled, saslPasswordFile ?? authFile, authFile);
 
+  const fsync = v.fsync ?? "everysec";
+  if (fsync !== "always" && fsync !== "everysec" && fsync !== "no") {
+    throw new UsageError(`option --fsync must be always, everysec or no, got "${fsync}"`);
+  }
+  const rewriteBytes = parseSize(v["persist-rewrite-size"] ?? "64m");
+  if (rewriteBytes === null || rewriteBytes < 1024) {
+    throw new UsageError(`option --persist-rewrite-size needs a size of 1k or more`);
+  }
+  const persist: PersistConfig = {
+    snapshotPath: v["memory-file"] ?? null,
+    logDir: v["persist-log"] ?? null,
+    fsync,
+    repair: !!v["persist-repair"],
+    rewriteBytes,
+  };
+
   const config: Config = {
     port,
     listen: v.listen ?? "127.0.0.1",
@@ -284,6 +314,7 @@ export function parseConfig(
     watchEnabled: !v["disable-watch"],
     watcherBufferBytes,
     lruCrawler,
+    persist,
     ignored,
   };
   return { config } as const;

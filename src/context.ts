@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Limits } from "./limits.ts";
+import type { Persistence } from "./persist/persistence.ts";
 import type { Store } from "./store/store.ts";
 
 export const VERSION = "1.6.18";
@@ -28,6 +29,8 @@ export interface ServerContext {
   connections: Set<ConnectionInfo>;
   /** Bounds shared by every connection and door (values still arriving, HTTP requests). */
   limits: Limits;
+  /** Set when -e or --persist-log is given. */
+  persistence?: Persistence;
   /** `shutdown` (with -A) and signals call this. */
   requestShutdown(): void;
   /** Aborts when the server starts to stop, so that endless responses (event streams) end. */

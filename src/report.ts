@@ -43,6 +43,12 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
   // Item size histograms: off until `stats sizes_enable`.
   { name: "sizes", rows: (ctx) => introspection(ctx).sizeRows(ctx.store) },
   { name: "conns", rows: connsStats, textOnly: true },
+  // This server's own group: what -e and --persist-log have done (src/persist).
+  {
+    name: "persistence",
+    rows: (ctx) => ctx.persistence?.rows() ?? [["persist_mode", "off"]],
+    textOnly: true,
+  },
 ];
 
 /** A group by its exact name (the HTTP door's routes). */

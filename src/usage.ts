@@ -33,7 +33,8 @@ memcached flags:
   -X, --disable-dumping     disable lru_crawler metadump/mgdump, stats cachedump, GET /keys?stream
   -W, --disable-watch       disable "watch" and GET /watch
   -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler
-  accepted and ignored (with a warning): -t -u -U -b -f -n -L -k -r -e -N
+  -e, --memory-file=<file>  save items there on a clean stop, load them at start
+  accepted and ignored (with a warning): -t -u -U -b -f -n -L -k -r -N
   refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
   $${PORT_FILE_ENV}=<file>: write "TCP INET: <port>" lines there once listening
 
@@ -45,6 +46,12 @@ own flags:
                             the token in process lists and in deno task's echo)
   --log-format=<fmt>        text (default) or json (one JSON object per line)
   --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+
+persistence:
+  --persist-log=<dir>       log every change there, so a crash loses at most what --fsync allows
+  --fsync=<mode>            always (before each reply), everysec (default) or no
+  --persist-repair          start even if a log or snapshot is damaged, keeping what precedes it
+  --persist-rewrite-size=<n> rewrite the log from a snapshot past this size (default 64m)
 
 limits:
   --max-inflight=<size>     memory for values still arriving, all clients together; beyond it a

@@ -30,6 +30,8 @@ export async function serveConnection(
   newSession: SessionFactory,
 ): Promise<void> {
   const counters = ctx.store.counters;
+  // With --fsync always, replies wait until the changes they acknowledge are on disk.
+  const durability = ctx.persistence?.durability ?? null;
   const info: ConnectionInfo = {
     id: newConnectionId(),
     addr,
@@ -112,6 +114,7 @@ export async function serveConnection(
       let full = true;
       while (full && !session.closing) {
         setActiveConnection(info.id);
+        const changes = durability === null ? 0 : durability.changes();
         start = session.consume(buf, start, end, out);
         full = out.full();
         if (session.need > buf.length - start) {
@@ -123,6 +126,7 @@ export async function serveConnection(
           start = 0;
         }
         if (out.length > 0) {
+          if (durability !== null && durability.changes() !== changes) await durability.wait();
           if (info.state !== "conn_watch") info.state = "conn_mwrite";
           await writeAll(conn, out.view());
           counters.bytes_written += out.length;

@@ -88,6 +88,10 @@ export class CacheCore {
   get classStats(): ClassStats {
     return this.log.classes;
   }
+  /** Makes every CAS the counter hands out from now on greater than `cas` (a restore calls it). */
+  raiseCasFloor(cas: bigint): void {
+    if (cas > BigInt(this.casCounter)) this.casCounter = Number(cas);
+  }
   /** `stats items` rows, per memcached size class. */
   itemRows(): ClassRow[] {
     return itemRows(this.log.classes);
