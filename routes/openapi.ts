@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { SERVER_VERSION } from "../src/version.ts";
 import { MAX_PAGE } from "./listing.ts";
+import { DASHBOARD_PATHS } from "./dashboard_docs.ts";
 import { INTROSPECTION_PATHS, KEY_LINE, STREAM_PARAMETER } from "./introspect_docs.ts";
 
 const error = (description: string) => ({
@@ -81,17 +82,6 @@ const stats = (description: string) =>
   });
 const statsOp = (summary: string) => ({
   get: { summary, responses: { "200": stats("memcached's stat names and values"), ...common } },
-});
-/** A dashboard file: public (it holds no data), revalidated by ETag. */
-const asset = (summary: string, type: string) => ({
-  get: {
-    summary,
-    security: [],
-    responses: {
-      "200": { description: "The file", content: { [type]: { schema: { type: "string" } } } },
-      "304": { description: "Unchanged since the ETag in If-None-Match" },
-    },
-  },
 });
 const arith = (op: string) => ({
   post: {
@@ -334,32 +324,11 @@ export const OPENAPI = {
     "/stats/items": statsOp("memcached `stats items`"),
     "/stats/slabs": statsOp("memcached `stats slabs`"),
     "/stats/conns": statsOp("memcached `stats conns`"),
-    "/stats/stream": {
-      get: {
-        summary: "Server-Sent Events: one `stats` event per second, data " +
-          '`{"at": <ms>, "stats": {...}, "slabs": {...}}`; a client that takes no event for ' +
-          "5 s is dropped; the stream ends when the server stops",
-        responses: {
-          "200": {
-            description: "The event stream",
-            content: { "text/event-stream": { schema: { type: "string" } } },
-          },
-          ...common,
-        },
-      },
-    },
-    "/": asset("The dashboard page (it asks for the token and sends it to the API)", "text/html"),
-    "/favicon.ico": asset("The dashboard's icon", "image/svg+xml"),
-    "/dashboard/{file}": {
-      get: {
-        ...asset("The dashboard's scripts and style sheets", "text/javascript").get,
-        parameters: [{ name: "file", in: "path", required: true, schema: { type: "string" } }],
-      },
-    },
     "/stats/sizes": statsOp(
       "memcached `stats sizes`: `sizes_status disabled` until `stats sizes_enable` (text protocol)",
     ),
     ...INTROSPECTION_PATHS,
+    ...DASHBOARD_PATHS,
     "/stats/persistence": statsOp(
       "this server's persistence (-e, --persist-log): mode, status, persist_errors, bytes written, " +
         "fsync latency, rewrites, last snapshot, items restored",

@@ -92,3 +92,12 @@ Deno.test("imports between top folders point one way: doors -> shared parts -> s
     assert.ok(from !== "src/store" || to === "src", `the store imports only shared parts: ${edge}`);
   }
 });
+
+Deno.test("every source file under src/ and routes/ stays under 400 lines", () => {
+  const long = [...graph.keys()]
+    .filter((f) => f !== "main.ts")
+    .map((f) => [f, Deno.readTextFileSync(ROOT + f).split("\n").length - 1] as const)
+    .filter(([, lines]) => lines >= 400)
+    .map(([f, lines]) => `${f}: ${lines} lines`);
+  assert.deepEqual(long, []);
+});

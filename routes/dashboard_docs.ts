@@ -1,0 +1,47 @@
+/** The OpenAPI description of the dashboard's routes (routes/dashboard.ts, routes/stats_stream.ts). */
+
+const badParameter = {
+  description: "Bad key or bad parameter",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
+const unauthorized = {
+  description: "Missing or wrong bearer token (when the server has one)",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
+
+/** A dashboard file: public (it holds no data), revalidated by ETag. */
+const asset = (summary: string, type: string) => ({
+  get: {
+    summary,
+    security: [],
+    responses: {
+      "200": { description: "The file", content: { [type]: { schema: { type: "string" } } } },
+      "304": { description: "Unchanged since the ETag in If-None-Match" },
+    },
+  },
+});
+
+export const DASHBOARD_PATHS = {
+  "/stats/stream": {
+    get: {
+      summary: "Server-Sent Events: one `stats` event per second, data " +
+        '`{"at": <ms>, "stats": {...}, "slabs": {...}}`; a client that takes no event for ' +
+        "5 s is dropped; the stream ends when the server stops",
+      responses: {
+        "200": {
+          description: "The event stream",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+        "401": unauthorized,
+      },
+    },
+  },
+  "/": asset("The dashboard page (it asks for the token and sends it to the API)", "text/html"),
+  "/favicon.ico": asset("The dashboard's icon", "image/svg+xml"),
+  "/dashboard/{file}": {
+    get: {
+      ...asset("The dashboard's scripts and style sheets", "text/javascript").get,
+      parameters: [{ name: "file", in: "path", required: true, schema: { type: "string" } }],
+    },
+  },
+};
