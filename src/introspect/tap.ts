@@ -5,11 +5,11 @@
  * needs more; the full wrappers come and go with them.
  */
 import type { Store } from "../store/store.ts";
-import type { StoreMode, StoreOutcome } from "../store/types.ts";
+import { FETCHED, type StoreMode, type StoreOutcome } from "../store/types.ts";
 import type { HotKeys } from "./hotkeys.ts";
 import { ntotalOf, slabClassOf, uriEncode } from "./items.ts";
 import type { PrefixStats } from "./prefix.ts";
-import { FETCHERS, MUTATIONS, type WatchHub } from "./watch.ts";
+import { EVICTIONS, FETCHERS, MUTATIONS, type WatchHub } from "./watch.ts";
 
 /** The connection whose request is being handled (memcached's `cfd`); 0 for HTTP. */
 let activeConnection = 0;
@@ -48,6 +48,22 @@ export class StoreTap {
     const full = (this.watch.flags & (FETCHERS | MUTATIONS)) !== 0 || this.prefixes.enabled;
     if (full) this.installFull();
     else this.installSampling();
+    this.store.onEvict = (this.watch.flags & EVICTIONS) !== 0 ? (h) => this.evicted(h) : null;
+  }
+
+  /** memcached's eviction line: ttl and la in seconds from now, size without the CRLF. */
+  private evicted(h: number): void {
+    const store = this.store;
+    const key = store.keyOf(h);
+    const now = store.clock.now;
+    const exptime = store.exptimeOf(h);
+    const fetched = (store.bitsOf(h) & FETCHED) !== 0;
+    this.watch.emit(
+      EVICTIONS,
+      `type=eviction key=${uriEncode(key)} fetch=${fetched ? "yes" : "no"} ` +
+        `ttl=${exptime === 0 ? -1 : exptime - now} la=${now - store.lastAccessOf(h)} ` +
+        `clsid=${slabClassOf(ntotalOf(store, key, h))} size=${store.valueOf(h).length}`,
+    );
   }
 
   private set(name: string, fn: Fn): void {

@@ -20,6 +20,7 @@ export const WATCH_CLASSES: Readonly<Record<string, number>> = {
 export const FETCHERS = WATCH_CLASSES.fetchers;
 export const MUTATIONS = WATCH_CLASSES.mutations;
 export const CONNEVENTS = WATCH_CLASSES.connevents;
+export const EVICTIONS = WATCH_CLASSES.evictions;
 
 /** memcached's cap on simultaneous watchers (WATCHER_LIMIT). */
 export const MAX_WATCHERS = 20;

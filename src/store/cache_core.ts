@@ -88,6 +88,14 @@ export class CacheCore {
   get classStats(): ClassStats {
     return this.log.classes;
   }
+  /**
+   * Called with the handle of each live item about to be evicted, before it goes (null: nobody
+   * asks). The handle's accessors may be read; the store must not be changed from it.
+   */
+  set onEvict(listener: ((handle: number) => void) | null) {
+    this.log.onEvict = listener;
+  }
+
   /** Makes every CAS the counter hands out from now on greater than `cas` (a restore calls it). */
   raiseCasFloor(cas: bigint): void {
     if (cas > BigInt(this.casCounter)) this.casCounter = Number(cas);

@@ -67,6 +67,8 @@ export class ItemLog {
   /** Open segments by queue * 2 + big. */
   private readonly heads = [-1, -1, -1, -1];
   private readonly ghost: Ghost;
+  /** Told of each live item about to be evicted (its slot still readable): `watch evictions`. */
+  onEvict: ((slot: number) => void) | null = null;
   /** The slot the current write replaces: moved by walks, never evicted. */
   private protectedSlot = -1;
 
@@ -381,6 +383,7 @@ export class ItemLog {
   }
 
   private evictItem(slot: number, q: number, now: number): void {
+    if (this.onEvict !== null) this.onEvict(slot);
     const s = this.slots;
     const fetched = (s.bits[slot] & FETCHED) !== 0;
     const active = fetched && s.lastAccess[slot] >= now - 60;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { startOurs } from "../helpers/server.ts";
+import { NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
 
 async function statValue(c: RawClient, name: string): Promise<number> {
   const stats = await c.call("stats\r\n", "END\r\n");
@@ -61,5 +61,53 @@ Deno.test("several watchers at once, each with its classes; log_watchers follows
   } finally {
     client.close();
     await server.stop();
+  }
+});
+
+/** Fills a small cache through `client` and returns the first eviction lines `watcher` sees. */
+async function evictionLines(port: number): Promise<string[]> {
+  const watcher = await RawClient.connect(port);
+  const client = await RawClient.connect(port);
+  try {
+    assert.equal(await watcher.call("watch evictions\r\n"), "OK\r\n");
+    const value = "v".repeat(20000);
+    for (let i = 0; i < 400; i++) {
+      await client.call(
+        `set fill:${i} 0 ${i % 2 === 0 ? 0 : 1000} ${value.length}\r\n${value}\r\n`,
+      );
+      if (i === 10) await client.call("get fill:1\r\n", "END\r\n");
+    }
+    const text = await watcher.readUntil((t) => t.split("\n").length > 3, 5000);
+    return text.split("\n").filter((l) => l.includes("type=eviction"));
+  } finally {
+    watcher.close();
+    client.close();
+  }
+}
+
+const EVICTION_LINE =
+  /^ts=\d+\.\d+ gid=\d+ type=eviction key=fill%3A\d+ fetch=(yes|no) ttl=-?\d+ la=\d+ clsid=\d+ size=20000$/;
+
+Deno.test("watch evictions: one line per live item thrown out, in memcached's format", async () => {
+  const server = await startOurs(["-m", "1", "-I", "512k"]);
+  try {
+    const lines = await evictionLines(server.port);
+    assert.ok(lines.length > 0, "evictions were reported");
+    for (const line of lines) assert.match(line, EVICTION_LINE);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("watch evictions: memcached's own lines have the shape checked above", {
+  ignore: NO_MEMCACHED,
+}, async () => {
+  const real = await startMemcached(["-m", "1", "-I", "512k"]);
+  try {
+    const lines = await evictionLines(real.port);
+    assert.ok(lines.length > 0);
+    for (const line of lines) assert.match(line, EVICTION_LINE);
+  } finally {
+    await real.stop();
   }
 });
