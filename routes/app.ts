@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { ServerContext } from "../src/context.ts";
 import { adminRoutes } from "./admin.ts";
 import { dashboardRoutes } from "./dashboard.ts";
-import { installFallbacks, requireToken } from "./errors.ts";
+import { fail, installFallbacks, requireToken } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { introspectionRoutes } from "./introspect.ts";
 import { setActiveConnection } from "../src/introspect/tap.ts";
@@ -63,11 +63,21 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
       const url = request.url;
       if (isPlainKeyPath(url)) return readValue(url);
     }
+    // Deno builds the URL from the Host header, so a Host holding a path (`x/keys/secret?`) would
+    // move every route below. The fast path above takes only a plain /keys/{key} URL and only
+    // without a token: such a Host cannot skip a check there or reach another route.
+    const host = request.headers.get("host");
+    if (host !== null && !HOST.test(host)) {
+      return fail(counters, 400, "bad_host", "the Host header is not a host name and port");
+    }
     if (request.method === "HEAD") return headOf(app.fetch(asGet(request), info));
     return app.fetch(request, info);
   };
   return { app, fetch };
 }
+
+/** Characters of a host name, an IPv4 or bracketed IPv6 address, and a port. */
+const HOST = /^[A-Za-z0-9.\-:\[\]_]*$/;
 
 /** True for `.../keys/<one segment>` with nothing after it, the URLs `readValue` serves. */
 function isPlainKeyPath(url: string): boolean {

@@ -2,7 +2,7 @@
  * Request bodies read with bounds: at most `limit` bytes (else null, for a 413), counted in the
  * memory shared by every value still arriving (--max-inflight, else 503), and within the HTTP
  * timeout (else 408). Bytes are counted, not chunks: the body is read into one buffer as it
- * comes, so a body of one-byte chunks costs its length, not a chunk object per byte.
+ * comes, and a body sent in pieces too small to be worth their cost is refused (400).
  */
 import type { Limits } from "../src/limits.ts";
 import { Refused } from "./params.ts";
@@ -11,6 +11,13 @@ import { Refused } from "./params.ts";
 const FIRST_CHUNKED_SIZE = 16 * 1024;
 /** Each read takes at most this much from the connection. */
 const SCRATCH_SIZE = 16 * 1024;
+/**
+ * Every piece of a body costs the runtime about a kilobyte of short-lived objects whatever its
+ * size, so a body of one-byte chunks (or one-byte TCP segments) would cost a thousand times its
+ * length. Past this many pieces, a body must average MIN_PIECE_BYTES a piece or be refused.
+ */
+const FREE_PIECES = 4096;
+const MIN_PIECE_BYTES = 64;
 
 export async function readBody(
   req: Request,
@@ -72,9 +79,16 @@ export async function readBody(
   try {
     room(length >= 0 ? length : Math.min(limit, FIRST_CHUNKED_SIZE), 0);
     let total = 0;
-    for (;;) {
+    for (let pieces = 1;; pieces++) {
       const value = await Promise.race([read(), deadline]);
       if (value === null) break;
+      if (pieces > FREE_PIECES && total < pieces * MIN_PIECE_BYTES) {
+        throw new Refused(
+          400,
+          "body_pieces_too_small",
+          `the body arrives in pieces of under ${MIN_PIECE_BYTES} bytes on average`,
+        );
+      }
       const after = total + value.length;
       if (after > limit) return null;
       if (after > buf.length) room(Math.min(limit, Math.max(after, buf.length * 2)), total);

@@ -32,6 +32,7 @@ export const DASHBOARD_PATHS = {
           description: "The event stream",
           content: { "text/event-stream": { schema: { type: "string" } } },
         },
+        "400": badParameter,
         "401": unauthorized,
       },
     },

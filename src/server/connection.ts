@@ -8,6 +8,8 @@ import type { SessionFactory } from "../protocol/sessions.ts";
 import type { ConnectionInfo, ServerContext } from "../context.ts";
 
 const INITIAL_READ = 16 * 1024;
+/** Emptied reads in a row that used a quarter of a grown buffer or less before it is given back. */
+const SHRINK_AFTER = 64;
 
 let nextId = 1;
 
@@ -74,6 +76,7 @@ export async function serveConnection(
     limits.hold(extra - held);
     held = extra;
   };
+  let smallReads = 0;
   let start = 0;
   let end = 0;
   const out = new Output();
@@ -140,9 +143,15 @@ export async function serveConnection(
       }
       if (session.closing) break;
       if (start === end) {
+        smallReads = end * 4 <= buf.length ? smallReads + 1 : 0;
         start = end = 0;
-        // A grown read buffer is given back at once: it counts in --max-inflight while held.
-        if (buf.length > INITIAL_READ * 4) resize(INITIAL_READ, 0, 0);
+        // A grown read buffer is kept while reads keep needing it: giving it back after every big
+        // value churned the allocator into tens of MiB of RSS. It counts in --max-inflight while
+        // kept, so it goes back once small reads run on, or at once past half of that budget.
+        if (
+          buf.length > INITIAL_READ * 4 &&
+          (smallReads >= SHRINK_AFTER || limits.inflightBytes * 2 > limits.maxInflightBytes)
+        ) resize(INITIAL_READ, 0, 0);
       }
     }
   } catch (err) {

@@ -91,7 +91,7 @@ Deno.test("binary clients holding partial 1 MB values: ENOMEM past --max-infligh
   }
 });
 
-Deno.test("HTTP bodies: 503 past --max-inflight; one-byte chunks cost bytes, not chunks", async () => {
+Deno.test("HTTP bodies: 503 past --max-inflight; one-byte chunks refused before they cost memory", async () => {
   const server = await startOurs(["--max-inflight", "8m", "--http-conn-limit", "100"]);
   const slow: RawClient[] = [];
   try {
@@ -111,10 +111,18 @@ Deno.test("HTTP bodies: 503 past --max-inflight; one-byte chunks cost bytes, not
     assert.ok(unavailable.length >= 4, `${unavailable.length} of 12 got 503`);
     for (const c of slow.splice(0)) c.close();
 
-    // 50 KB sent as one-byte chunks: stored whole, for about its size in memory (Deno's default
-    // body reader took about 10 KB per chunk).
+    // One-byte chunks cost the runtime about a kilobyte each: 50,000 of them are refused once
+    // 4,096 have come (400), and the memory stays bounded.
+    const tiny = await RawClient.connect(server.httpPort);
+    await tiny.send(
+      `PUT /keys/tiny HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        "1\r\nz\r\n".repeat(50_000) + "0\r\n\r\n",
+    );
+    assert.match(await tiny.readUntil((t) => t.includes("\r\n\r\n"), 8000), /^HTTP\/1.1 400/);
+    tiny.close();
+    // The same 50 KB in 500-byte chunks is stored whole.
     const c = await RawClient.connect(server.httpPort);
-    const chunks = "1\r\nz\r\n".repeat(50_000);
+    const chunks = `1f4\r\n${"z".repeat(500)}\r\n`.repeat(100);
     await c.send(
       `PUT /keys/chunky HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
     );
