@@ -1,13 +1,6 @@
 /** The OpenAPI description of the dashboard's routes (routes/dashboard.ts, routes/stats_stream.ts). */
 
-const badParameter = {
-  description: "Bad key or bad parameter",
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-};
-const unauthorized = {
-  description: "Missing or wrong bearer token (when the server has one)",
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-};
+import { badParameter, unauthorized } from "./introspect_docs.ts";
 
 /** A dashboard file: public (it holds no data), revalidated by ETag. */
 const asset = (summary: string, type: string) => ({

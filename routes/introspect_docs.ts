@@ -1,10 +1,10 @@
 /** The OpenAPI description of the introspection routes (routes/introspect.ts), merged into /openapi.json. */
 
-const unauthorized = {
+export const unauthorized = {
   description: "Missing or wrong bearer token (when the server has one)",
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 };
-const badParameter = {
+export const badParameter = {
   description: "Bad parameter",
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 };

@@ -4,19 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { call, httpReady } from "../helpers/http.ts";
-import { startOurs } from "../helpers/server.ts";
+import { call, withHttpServer } from "../helpers/http.ts";
 import { SERVER_NAME, SERVER_VERSION } from "../../src/version.ts";
 
-async function withServer(body: (base: string, mc: RawClient) => Promise<void>) {
-  const server = await startOurs(["--enable-debugtime"]);
-  const mc = await RawClient.connect(server.port);
-  try {
-    await body(await httpReady(`http://127.0.0.1:${server.httpPort}`), mc);
-  } finally {
-    mc.close();
-    await server.stop();
-  }
+function withServer(body: (base: string, mc: RawClient) => Promise<void>) {
+  return withHttpServer(["--enable-debugtime"], body);
 }
 
 const THIRTY_DAYS = 2592000;
