@@ -89,7 +89,13 @@ Deno.test("-s replaces a stale socket left by an earlier run", async () => {
   assert.ok(Deno.lstatSync(path).isSocket);
   const server = await startOurs(["-s", path, "-p", String(freePort())]);
   try {
-    const c = await RawClient.connectUnix(path);
+    // startOurs waits for the TCP port, which accepts a moment before the socket is replaced.
+    let c: RawClient | null = null;
+    for (let i = 0; i < 100 && c === null; i++) {
+      c = await RawClient.connectUnix(path).catch(() => null);
+      if (c === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(c !== null, "the server listens on the replaced socket");
     assert.equal(await c.call("version\r\n"), "VERSION 1.6.18\r\n");
     c.close();
   } finally {
