@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
+import { eachCaseOnBoth } from "../helpers/differential.ts";
 import { COMPARED_COUNTERS, readCounters } from "../helpers/stats.ts";
 import { type Child, NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
 
@@ -302,23 +303,8 @@ async function exchange(port: number, steps: Step[], flush = true): Promise<stri
 Deno.test(
   "meta protocol answers byte for byte like memcached 1.6.18",
   { ignore: NO_MEMCACHED },
-  async (t) => {
-    const real = await startMemcached();
-    let ours: Child | null = null;
-    try {
-      ours = await startOurs();
-      for (const [name, steps] of Object.entries(cases)) {
-        await t.step(name, async () => {
-          const expected = normalise(await exchange(real.port, steps));
-          const actual = normalise(await exchange(ours!.port, steps));
-          assert.equal(actual, expected);
-        });
-      }
-    } finally {
-      await real.stop();
-      await ours?.stop();
-    }
-  },
+  (t) =>
+    eachCaseOnBoth(t, cases, async (port, _name, steps) => normalise(await exchange(port, steps))),
 );
 
 Deno.test(
@@ -386,21 +372,5 @@ const statCases: Record<string, string> = {
 Deno.test(
   "meta commands move the same stats as in memcached 1.6.18",
   { ignore: NO_MEMCACHED },
-  async (t) => {
-    const real = await startMemcached();
-    let ours: Child | null = null;
-    try {
-      ours = await startOurs();
-      for (const [name, request] of Object.entries(statCases)) {
-        await t.step(name, async () => {
-          const expected = await statsDelta(real.port, request);
-          const actual = await statsDelta(ours!.port, request);
-          assert.deepEqual(actual, expected);
-        });
-      }
-    } finally {
-      await real.stop();
-      await ours?.stop();
-    }
-  },
+  (t) => eachCaseOnBoth(t, statCases, (port, _name, request) => statsDelta(port, request)),
 );

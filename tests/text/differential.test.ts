@@ -2,9 +2,9 @@
  * Sends the same byte sequences to the real memcached and to this server and compares the answers
  * byte for byte. Only CAS uniques are normalised (the counters start at different points).
  */
-import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
-import { type Child, NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
+import { eachCaseOnBoth } from "../helpers/differential.ts";
+import { NO_MEMCACHED } from "../helpers/server.ts";
 
 const SENTINEL = "version\r\n";
 const long = (n: number) => "k".repeat(n);
@@ -122,21 +122,5 @@ async function exchange(port: number, name: string, request: string): Promise<st
 Deno.test(
   "text protocol answers byte for byte like memcached",
   { ignore: NO_MEMCACHED },
-  async (t) => {
-    const real = await startMemcached();
-    let ours: Child | null = null;
-    try {
-      ours = await startOurs();
-      for (const [name, request] of Object.entries(cases)) {
-        await t.step(name, async () => {
-          const expected = await exchange(real.port, name, request);
-          const actual = await exchange(ours!.port, name, request);
-          assert.equal(actual, expected);
-        });
-      }
-    } finally {
-      await real.stop();
-      await ours?.stop();
-    }
-  },
+  (t) => eachCaseOnBoth(t, cases, exchange),
 );
