@@ -7,15 +7,8 @@ import { buildTrace, EVERY_CLASS_MIX, replay, type TraceSpec, WEB_MIX } from "./
 
 const MEMORY_MB = "64";
 
-/** run.ts's row(): name, unit, reference name, target, our figures, the reference's. */
-type RowMaker<R> = (
-  name: string,
-  unit: string,
-  referenceName: string,
-  target: string,
-  ours: (number | null)[],
-  reference: (number | null)[],
-) => R;
+/** run.ts's row() (a type only: run.ts imports this module). */
+type RowMaker<R> = (...args: Parameters<typeof import("./run.ts").row>) => R;
 
 function specs(requests: number): TraceSpec[] {
   const base = { requests, universe: 200_000, oneHitShare: 0.2, seed: 11 };

@@ -11,16 +11,21 @@ function store(maxBytes: number, evict = true): PersistentStore {
   return new PersistentStore(clock, { maxBytes, itemSizeMax: 1 << 20, evict, casEnabled: true });
 }
 
+/** Persistence with only an -e snapshot in `dir`. */
+function snapshotOnly(dir: string) {
+  return {
+    snapshotPath: `${dir}/snap`,
+    logDir: null,
+    fsync: "no" as const,
+    repair: false,
+    rewriteBytes: 1 << 20,
+  };
+}
+
 for (const evict of [true, false]) {
   Deno.test(`a snapshot larger than -m keeps the most recently used items (evict: ${evict})`, async () => {
     const dir = await Deno.makeTempDir();
-    const config = {
-      snapshotPath: `${dir}/snap`,
-      logDir: null,
-      fsync: "no" as const,
-      repair: false,
-      rewriteBytes: 1 << 20,
-    };
+    const config = snapshotOnly(dir);
     const big = store(16 << 20);
     const saving = Persistence.start(big, config);
     const value = new Uint8Array(1000);
@@ -47,13 +52,7 @@ for (const evict of [true, false]) {
 
 Deno.test("a CAS beyond 2^32 survives a snapshot, and new ones continue above it", async () => {
   const dir = await Deno.makeTempDir();
-  const config = {
-    snapshotPath: `${dir}/snap`,
-    logDir: null,
-    fsync: "no" as const,
-    repair: false,
-    rewriteBytes: 1 << 20,
-  };
+  const config = snapshotOnly(dir);
   const first = store(2 << 20);
   const saving = Persistence.start(first, config);
   const big = (1n << 40n) + 5n;
