@@ -25,12 +25,22 @@ export interface Child {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** A TCP port that was free a moment ago. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port that was free a moment ago and that this process has not handed out before: the
+ * kernel may offer a port again as soon as it is closed, so two calls in a row could otherwise
+ * give one server the same port for both doors.
+ */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (;;) {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 async function waitForPort(port: number, child: Deno.ChildProcess, ms = 15000): Promise<void> {
