@@ -16,10 +16,10 @@ import { type ServerContext, VERSION } from "./src/context.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
-import { guardHttp } from "./routes/guard.ts";
 import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
+import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import {
   clearStaleSocket,
   LISTEN_FAILED,
@@ -70,7 +70,7 @@ export function startServer(config: Config): RunningServer {
 
   const listeners: Deno.Listener[] = [];
   let port = 0;
-  let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  let http: HttpServer | null = null;
   let httpPort = 0;
   try {
     if (config.port !== 0) {
@@ -94,17 +94,13 @@ export function startServer(config: Config): RunningServer {
     }
     if (config.httpPort !== 0) {
       const door = createHttpDoor(ctx);
-      const guarded = guardHttp(ctx, door.fetch);
-      const handler = config.verbosity >= 2 ? logRequests(guarded) : guarded;
-      http = listenOrExplain(
+      const handler = config.verbosity >= 2 ? logRequests(door.fetch) : door.fetch;
+      const listener = listenOrExplain(
         "HTTP",
         `${config.httpHost}:${config.httpPort}`,
-        () =>
-          Deno.serve(
-            { hostname: config.httpHost, port: config.httpPort, onListen: () => {} },
-            handler,
-          ),
+        () => Deno.listen({ hostname: config.httpHost, port: config.httpPort }),
       );
+      http = serveHttp(ctx, listener, handler);
       httpPort = http.addr.port;
     }
   } catch (err) {
@@ -129,7 +125,7 @@ export function startServer(config: Config): RunningServer {
       const httpDone = http === null ? Promise.resolve() : http.shutdown();
       await Promise.race([Promise.allSettled([...loops, httpDone]), grace]);
       for (const c of ctx.connections) c.close();
-      // HTTP connections still open after the grace end with the process (main exits).
+      http?.closeAll();
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       store.stopSweeper();
       await persistence?.stop();

@@ -13,13 +13,10 @@ import { checkQuery } from "./query_check.ts";
 import { statsRoutes } from "./stats.ts";
 import { statsStreamRoutes } from "./stats_stream.ts";
 
-/** A fetch handler for Deno.serve: the plain-read fast path first, then the Hono app. */
-export type HttpHandler = (
-  request: Request,
-  info?: Deno.ServeHandlerInfo,
-) => Response | Promise<Response>;
+/** What the HTTP server calls for each request: the plain-read fast path first, then the app. */
+export type HttpHandler = (request: Request) => Response | Promise<Response>;
 
-/** The HTTP door: the Hono app, and the handler Deno.serve calls (the app behind a fast path). */
+/** The HTTP door: the Hono app, and the handler the server calls (the app behind a fast path). */
 export interface HttpDoor {
   app: Hono;
   fetch: HttpHandler;
@@ -53,7 +50,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   openapiRoutes(app);
   installFallbacks(app, counters);
 
-  const fetch: HttpHandler = (request, info) => {
+  const fetch: HttpHandler = (request) => {
     counters.http_requests++;
     // Watch lines name the connection a request came on; HTTP requests have none (cfd=0).
     setActiveConnection(0);
@@ -63,15 +60,14 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
       const url = request.url;
       if (isPlainKeyPath(url)) return readValue(url);
     }
-    // Deno builds the URL from the Host header, so a Host holding a path (`x/keys/secret?`) would
-    // move every route below. The fast path above takes only a plain /keys/{key} URL and only
-    // without a token: such a Host cannot skip a check there or reach another route.
+    // The server builds the URL from the path and a Host that passes this same check (else its
+    // own address), so the route and the key come from the path alone; a bad Host is refused.
     const host = request.headers.get("host");
     if (host !== null && !HOST.test(host)) {
       return fail(counters, 400, "bad_host", "the Host header is not a host name and port");
     }
-    if (request.method === "HEAD") return headOf(app.fetch(asGet(request), info));
-    return app.fetch(request, info);
+    if (request.method === "HEAD") return headOf(app.fetch(asGet(request)));
+    return app.fetch(request);
   };
   return { app, fetch };
 }

@@ -10,9 +10,9 @@ const requests = getLogger(["memcached", "http"]);
 
 /** Wraps the door's handler so every request leaves one log line once its answer is known. */
 export function logRequests(handler: HttpHandler): HttpHandler {
-  return async (request, info) => {
+  return async (request) => {
     const started = performance.now();
-    const response = await handler(request, info);
+    const response = await handler(request);
     const bytes = response.body === null ? 0 : (await response.clone().arrayBuffer()).byteLength;
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const path = rawPath(request.url);

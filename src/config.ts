@@ -48,6 +48,7 @@ export interface Config {
   httpInsecure: boolean;
   shutdownGraceMs: number;
   httpTimeoutMs: number;
+  httpIdleTimeoutMs: number;
   /** `-R`: requests one connection may make per turn before it yields to the others. */
   reqsPerEvent: number;
   /** `-D`: the character that ends a key's prefix for `stats detail`. */
@@ -146,6 +147,7 @@ export function parseConfig(
         "http-insecure": { type: "boolean" },
         "shutdown-grace": { type: "string" },
         "http-timeout": { type: "string" },
+        "http-idle-timeout": { type: "string" },
         "persist-log": { type: "string" },
         fsync: { type: "string" },
         "persist-repair": { type: "boolean" },

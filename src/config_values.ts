@@ -95,6 +95,7 @@ export function hardeningConfig(
   const connText = text("http-conn-limit");
   const graceText = text("shutdown-grace");
   const timeoutText = text("http-timeout");
+  const idleText = text("http-idle-timeout");
   return {
     maxInflightBytes: inflight,
     httpConnLimit: connText === undefined
@@ -107,5 +108,8 @@ export function hardeningConfig(
     httpTimeoutMs: timeoutText === undefined
       ? 10_000
       : parseNumber("--http-timeout", timeoutText, 100, 3_600_000),
+    httpIdleTimeoutMs: idleText === undefined
+      ? 60_000
+      : parseNumber("--http-idle-timeout", idleText, 100, 3_600_000),
   };
 }

@@ -7,8 +7,6 @@
 export class Limits {
   /** Bytes held now for values still arriving. */
   inflightBytes = 0;
-  /** HTTP requests being handled (each holds a connection). */
-  httpOpen = 0;
 
   constructor(readonly maxInflightBytes: number) {}
 

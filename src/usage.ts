@@ -57,10 +57,13 @@ limits:
   --max-inflight=<size>     memory for values still arriving, all clients together; beyond it a
                             store gets "SERVER_ERROR out of memory storing object" or HTTP 503
                             (default 64m, k/m/g suffix)
-  --http-conn-limit=<num>   HTTP requests handled at once; beyond it 503 (default 1024)
+  --http-conn-limit=<num>   HTTP connections open at once; beyond it 503 (default 1024)
   --http-insecure           with -S or -Y, serve the HTTP API without --http-token (warned)
-  --http-timeout=<ms>       an HTTP request body must arrive within this time, else 408
-                            (default 10000)
+  --http-timeout=<ms>       an HTTP request's head, then its body, must arrive within this
+                            time (else the connection is closed, or 408 for a body), and a
+                            client must take each answer write within it (default 10000)
+  --http-idle-timeout=<ms>  an HTTP connection without a request for this long is closed
+                            (default 60000)
   --shutdown-grace=<ms>     on SIGTERM, time in-flight requests get before every connection is
                             closed (default 2000)
 `;

@@ -11,9 +11,8 @@ const REJECT_WRITE_MS = 100;
 const ACCEPT_BACKOFF_MS = 50;
 
 /**
- * Accepts clients on one listener until it is closed; returns when the accept loop ends and every
- * connection it accepted has finished. Only closing the listener ends it: an error of one
- * connection (reset before accept, out of descriptors) is logged, counted and survived.
+ * Accepts memcached clients on one listener until it is closed; returns when the accept loop ends
+ * and every connection it accepted has finished. Beyond -c, a client gets memcached's error.
  */
 export async function acceptLoop(
   ctx: ServerContext,
@@ -21,7 +20,6 @@ export async function acceptLoop(
   newSession: SessionFactory,
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
-  const inflight = new Set<Promise<void>>();
   // `stats conns` lists listening sockets too, as memcached does.
   const listening: ConnectionInfo = {
     id: newConnectionId(),
@@ -32,6 +30,31 @@ export async function acceptLoop(
     close: () => {},
   };
   ctx.connections.add(listening);
+  const counters = ctx.store.counters;
+  await acceptAll(ctx, listener, (conn) => {
+    if (counters.curr_connections >= ctx.config.maxConnections) {
+      counters.rejected_connections++;
+      reject(conn, TOO_MANY);
+      return;
+    }
+    return serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession);
+  });
+  ctx.connections.delete(listening);
+}
+
+/**
+ * Accepts on `listener` until it is closed and hands each connection to `admit`, which serves it
+ * (returning when it ends) or refuses it. Returns once every admitted connection has finished.
+ * Only closing the listener ends it: an error of one connection (reset before accept, out of
+ * descriptors, a throw in `admit`) is logged, counted and survived.
+ */
+export async function acceptAll(
+  ctx: ServerContext,
+  listener: Deno.Listener,
+  admit: (conn: Deno.Conn) => Promise<void> | void,
+): Promise<void> {
+  const listenAddr = describe(listener.addr);
+  const inflight = new Set<Promise<void>>();
   const counters = ctx.store.counters;
   let failing = false;
   for (;;) {
@@ -53,27 +76,22 @@ export async function acceptLoop(
       continue;
     }
     failing = false;
-    if (counters.curr_connections >= ctx.config.maxConnections) {
-      counters.rejected_connections++;
-      reject(conn);
-      continue;
-    }
     const failed = (err: unknown) => {
       log.warn("connection on {addr} failed: {err}", { addr: listenAddr, err: String(err) });
       close(conn);
     };
-    let p: Promise<void>;
+    let p: Promise<void> | void;
     try {
-      p = serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession)
-        .catch(failed);
+      p = admit(conn);
     } catch (err) {
       failed(err);
       continue;
     }
-    inflight.add(p);
-    p.finally(() => inflight.delete(p));
+    if (p === undefined) continue;
+    const served = p.catch(failed);
+    inflight.add(served);
+    served.finally(() => inflight.delete(served));
   }
-  ctx.connections.delete(listening);
   await Promise.allSettled(inflight);
 }
 
@@ -82,10 +100,10 @@ function isResetBeforeAccept(err: unknown): boolean {
     err instanceof Deno.errors.ConnectionReset;
 }
 
-/** memcached's answer over -c, written without waiting: the descriptor is closed soon either way. */
-function reject(conn: Deno.Conn): void {
+/** A refusal written without waiting (memcached's over -c): the descriptor closes soon either way. */
+export function reject(conn: Deno.Conn, answer: Uint8Array): void {
   const timer = setTimeout(() => close(conn), REJECT_WRITE_MS);
-  conn.write(TOO_MANY).catch(() => {}).finally(() => {
+  conn.write(answer).catch(() => {}).finally(() => {
     clearTimeout(timer);
     close(conn);
   });

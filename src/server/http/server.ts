@@ -1,0 +1,118 @@
+/**
+ * The HTTP door's transport: our own HTTP/1.1 server over a TCP listener, because Deno.serve has
+ * no header, idle or write timeouts (denoland/deno#3515) and cannot bound the connections it
+ * keeps. Connections are counted (--http-conn-limit, 503 beyond it) and a reaper closes those
+ * that sit too long in one phase: idle between requests (--http-idle-timeout), a head still
+ * arriving or an answer the client does not take (--http-timeout).
+ */
+import type { ServerContext } from "../../context.ts";
+import { log } from "../../log.ts";
+import { acceptAll } from "../listener.ts";
+import { type Handler, HttpConnection } from "./connection.ts";
+import { errorResponse } from "./response.ts";
+
+export interface HttpServer {
+  addr: Deno.NetAddr;
+  /** Stops accepting and closes idle connections; resolves when every connection has ended. */
+  shutdown(): Promise<void>;
+  /** Closes every connection now (the end of the shutdown grace). */
+  closeAll(): void;
+}
+
+/** How long a refused client gets to take its 503 before the descriptor is closed. */
+const REFUSE_LINGER_MS = 200;
+
+export function serveHttp(
+  ctx: ServerContext,
+  listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>,
+  handler: Handler,
+): HttpServer {
+  const config = ctx.config;
+  const counters = ctx.store.counters;
+  const open = new Set<HttpConnection>();
+  let stopping = false;
+  const addr = listener.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const hooks = {
+    origin: `${host}:${addr.port}`,
+    stopping: () => stopping,
+    refused: () => counters.http_errors++,
+  };
+  const full = errorResponse(
+    503,
+    "too_many_connections",
+    `this server keeps at most ${config.httpConnLimit} HTTP connections (--http-conn-limit)`,
+  );
+  const accepting = acceptAll(ctx, listener, (conn) => {
+    if (open.size >= config.httpConnLimit) {
+      counters.rejected_connections++;
+      counters.http_errors++;
+      refuse(conn, full);
+      return;
+    }
+    (conn as Deno.TcpConn).setNoDelay(true);
+    const c = new HttpConnection(conn, hooks);
+    open.add(c);
+    // A closing connection stops counting: it lingers at most a second (finish).
+    return c.serve(handler).finally(() => {
+      open.delete(c);
+      return c.finish();
+    });
+  });
+
+  const idleTicks = Math.ceil(config.httpIdleTimeoutMs / 1000);
+  const busyTicks = Math.ceil(config.httpTimeoutMs / 1000);
+  const reaper = setInterval(() => {
+    for (const c of open) {
+      c.ticks++;
+      // A streamed answer may be quiet for long (a watch): only a write the client does not
+      // take counts while answering.
+      const limit = c.writing || c.phase === "head"
+        ? busyTicks
+        : c.phase === "idle"
+        ? idleTicks
+        : Infinity;
+      if (c.ticks > limit) {
+        log.debug("HTTP connection closed: {phase} for {s} s", { phase: c.phase, s: c.ticks });
+        c.close();
+      }
+    }
+  }, 1000);
+  Deno.unrefTimer(reaper);
+
+  return {
+    addr,
+    async shutdown() {
+      stopping = true;
+      listener.close();
+      for (const c of open) if (c.phase === "idle") c.close();
+      await accepting;
+      clearInterval(reaper);
+    },
+    closeAll() {
+      for (const c of open) c.close();
+    },
+  };
+}
+
+/**
+ * Writes the refusal, then takes what the client sends for a moment before closing: closing with
+ * its request unread would reset the connection, and the client might never see the 503.
+ */
+function refuse(conn: Deno.Conn, answer: Uint8Array): void {
+  const scratch = new Uint8Array(4096);
+  const timer = setTimeout(() => close(conn), REFUSE_LINGER_MS);
+  (async () => {
+    await conn.write(answer);
+    while (await conn.read(scratch) !== null) { /* discard */ }
+  })().catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    close(conn);
+  });
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
