@@ -94,7 +94,10 @@ export function startServer(config: Config): RunningServer {
     }
     if (config.httpPort !== 0) {
       const door = createHttpDoor(ctx);
-      const handler = config.verbosity >= 2 ? logRequests(door.fetch) : door.fetch;
+      // At -vv every request is logged, so none takes the fast path around the log.
+      const handler = config.verbosity >= 2
+        ? { fetch: logRequests(door.fetch), plainRead: null }
+        : door;
       const listener = listenOrExplain(
         "HTTP",
         `${config.httpHost}:${config.httpPort}`,

@@ -20,6 +20,11 @@ export type HttpHandler = (request: Request) => Response | Promise<Response>;
 export interface HttpDoor {
   app: Hono;
   fetch: HttpHandler;
+  /**
+   * GET /keys/{key} answered without a Request or routing, or null when `url` needs the app;
+   * null itself when a token must be checked first.
+   */
+  plainRead: ((url: string) => Response | null) | null;
 }
 
 /** The HTTP door: a translation of HTTP requests into calls on the shared store. */
@@ -50,16 +55,25 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   openapiRoutes(app);
   installFallbacks(app, counters);
 
-  const fetch: HttpHandler = (request) => {
+  const count = () => {
     counters.http_requests++;
     // Watch lines name the connection a request came on; HTTP requests have none (cfd=0).
     setActiveConnection(0);
-    // GET /keys/{key} is the hot path: without a token to check, call its handler directly
-    // rather than route it (Hono's routing and context cost a fifth of the throughput there).
-    if (token === null && request.method === "GET") {
-      const url = request.url;
-      if (isPlainKeyPath(url)) return readValue(url);
+  };
+  // GET /keys/{key} is the hot path: without a token to check, its handler is called directly
+  // rather than routed (Hono's routing and context cost a fifth of the throughput there), and the
+  // server calls this before it builds a Request at all.
+  const plainRead = token !== null ? null : (url: string): Response | null => {
+    if (!isPlainKeyPath(url)) return null;
+    count();
+    return readValue(url);
+  };
+  const fetch: HttpHandler = (request) => {
+    if (plainRead !== null && request.method === "GET") {
+      const read = plainRead(request.url);
+      if (read !== null) return read;
     }
+    count();
     // The server builds the URL from the path and a Host that passes this same check (else its
     // own address), so the route and the key come from the path alone; a bad Host is refused.
     const host = request.headers.get("host");
@@ -69,7 +83,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
     if (request.method === "HEAD") return headOf(app.fetch(asGet(request)));
     return app.fetch(request);
   };
-  return { app, fetch };
+  return { app, fetch, plainRead };
 }
 
 /** Characters of a host name, an IPv4 or bracketed IPv6 address, and a port. */

@@ -18,7 +18,11 @@ const LINGER_MS = 1000;
 /** idle: waiting for a request; head: one started; busy: the handler has it; write: answering. */
 export type Phase = "idle" | "head" | "busy" | "write";
 
-export type Handler = (request: Request) => Response | Promise<Response>;
+/** What answers requests: `fetch`, and first `plainRead` for a GET when there is one. */
+export interface Handler {
+  fetch(request: Request): Response | Promise<Response>;
+  plainRead: ((url: string) => Response | null) | null;
+}
 
 export interface ConnectionHooks {
   /** The origin requests are addressed to when the Host header does not name one. */
@@ -38,12 +42,13 @@ export class HttpConnection implements Source {
   phase: Phase = "idle";
   /** Reaper ticks (seconds) spent in this phase, or in the write in progress. */
   ticks = 0;
+  /** Where the search for the end of the head goes on from (bytes before it were searched). */
+  private searched = 0;
   /** A write is waiting for the client to take bytes. */
   writing = false;
   private continuePending = false;
   /** A GET or HEAD came with a body not yet arrived, which nothing will read. */
   private unreadBody = false;
-  private readonly aborted = new AbortController();
   /** The client closed its side, or the connection was closed. */
   private ended = false;
 
@@ -71,17 +76,17 @@ export class HttpConnection implements Source {
 
   close(): void {
     this.ended = true;
-    this.aborted.abort();
     try {
       this.conn.close();
     } catch { /* already closed */ }
   }
 
   async fill(): Promise<boolean> {
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start === this.end) this.start = this.end = this.searched = 0;
     else if (this.end === this.buf.length) {
       this.buf.copyWithin(0, this.start, this.end);
       this.end -= this.start;
+      this.searched = Math.max(0, this.searched - this.start);
       this.start = 0;
     }
     const n = await this.conn.read(this.buf.subarray(this.end));
@@ -119,7 +124,8 @@ export class HttpConnection implements Source {
       this.phase = "idle";
       this.ticks = 0;
       let headLength: number;
-      while ((headLength = headEnd(this.buf, this.start, this.end)) === -1) {
+      while ((headLength = headEnd(this.buf, this.start, this.end, this.searched)) === -1) {
+        this.searched = this.end;
         if (this.end - this.start === this.buf.length) {
           return this.refuse(
             new HeadError(431, "headers_too_large", `the head is over ${MAX_HEAD} bytes`),
@@ -131,23 +137,26 @@ export class HttpConnection implements Source {
           this.ticks = 0;
         }
       }
+      this.searched = 0;
       const head = parseHead(this.buf, this.start, headLength);
       if (head instanceof HeadError) return this.refuse(head);
       this.start = headLength;
       this.phase = "busy";
       this.unreadBody = false;
       const body = this.bodyOf(head);
-      const request = new Request(this.url(head), {
-        method: head.method,
-        headers: head.headers,
-        body: body?.stream ?? null,
-        signal: this.aborted.signal,
-      });
-      let response: Response;
-      try {
-        response = await handler(request);
-      } catch (err) {
-        return this.refuse(new HeadError(500, "internal_error", String(err)));
+      const url = this.url(head);
+      let response = head.method === "GET" ? handler.plainRead?.(url) ?? null : null;
+      if (response === null) {
+        const request = new Request(url, {
+          method: head.method,
+          headers: head.headers,
+          body: body?.stream ?? null,
+        });
+        try {
+          response = await handler.fetch(request);
+        } catch (err) {
+          return this.refuse(new HeadError(500, "internal_error", String(err)));
+        }
       }
       const framingError = body?.error() ?? null;
       if (framingError !== null) {

@@ -30,9 +30,14 @@ export class HeadError {
 const CR = 13;
 const LF = 10;
 
-/** Where the head in buf[start, end) ends (after its empty line), or -1 while it is incomplete. */
-export function headEnd(buf: Uint8Array, start: number, end: number): number {
-  for (let i = buf.indexOf(LF, start); i !== -1 && i < end; i = buf.indexOf(LF, i + 1)) {
+/**
+ * Where the head in buf[start, end) ends (after its empty line), or -1 while it is incomplete.
+ * `from` (at least `start`) skips bytes already searched, so a head that arrives a byte at a time
+ * is not searched again from its start on every byte.
+ */
+export function headEnd(buf: Uint8Array, start: number, end: number, from = start): number {
+  const view = buf.subarray(0, end);
+  for (let i = view.indexOf(LF, Math.max(start, from - 3)); i !== -1; i = view.indexOf(LF, i + 1)) {
     if (i + 2 < end && buf[i + 1] === CR && buf[i + 2] === LF) return i + 3;
     if (i + 1 < end && buf[i + 1] === LF) return i + 2; // a bare LF pair, refused by parseHead
   }

@@ -29,42 +29,33 @@ export async function writeResponse(
   const status = response.status;
   let head = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n`;
   let declared: string | null = null;
-  for (const [name, value] of response.headers) {
+  // forEach, not for-of: the iterator costs five times as much per response.
+  response.headers.forEach((value, name) => {
     if (name === "content-length") declared = value;
     else if (name !== "transfer-encoding" && name !== "connection") head += `${name}: ${value}\r\n`;
-  }
+  });
   const noBody = opts.head || status === 204 || status === 304 || status < 200;
-  const body = response.body;
-  const streaming = !noBody && body !== null &&
-    STREAMING.test(response.headers.get("content-type") ?? "");
+  // `response.body` makes a stream: only streaming types need one, the rest are read whole.
+  const streaming = !noBody && STREAMING.test(response.headers.get("content-type") ?? "");
   let keepOpen = !opts.close;
   if (streaming && opts.http10) keepOpen = false;
   if (!keepOpen) head += "connection: close\r\n";
   else if (opts.http10) head += "connection: keep-alive\r\n";
 
-  if (streaming) {
-    await writeStream(
-      write,
-      head + (opts.http10 ? "\r\n" : "transfer-encoding: chunked\r\n\r\n"),
-      body,
-      opts.http10,
-    );
+  if (streaming && response.body !== null) {
+    const end = opts.http10 ? "\r\n" : "transfer-encoding: chunked\r\n\r\n";
+    await writeStream(write, head + end, response.body, opts.http10);
     return keepOpen;
   }
-  if (noBody || body === null) {
-    if (body !== null) await body.cancel().catch(() => {});
+  if (noBody) {
     // HEAD keeps the length GET would send; 204 and 304 carry none.
-    const length = opts.head
-      ? declared
-      : status === 204 || status === 304 || status < 200
-      ? null
-      : "0";
+    const length = opts.head ? declared : null;
     await write(
       encoder.encode(length === null ? `${head}\r\n` : `${head}content-length: ${length}\r\n\r\n`),
     );
     return keepOpen;
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await response.bytes();
   const headBytes = encoder.encode(`${head}content-length: ${bytes.length}\r\n\r\n`);
   if (bytes.length < JOIN_BELOW) {
     const all = new Uint8Array(headBytes.length + bytes.length);
