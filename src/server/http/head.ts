@@ -66,9 +66,17 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     return bad("the request line is not METHOD TARGET VERSION");
   }
   const method = line.slice(0, sp1);
-  const target = line.slice(sp1 + 1, sp2);
+  let target = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
   if (!TOKEN.test(method)) return bad("the method is not a token");
+  // The absolute form (as a proxy sends it) names the host itself, which then wins over Host.
+  let authority: string | null = null;
+  const scheme = ABSOLUTE.exec(target);
+  if (scheme !== null) {
+    const slash = target.indexOf("/", scheme[0].length);
+    authority = target.slice(scheme[0].length, slash === -1 ? undefined : slash);
+    target = slash === -1 ? "/" : target.slice(slash);
+  }
   if (target.charCodeAt(0) !== 47 /* / */ || !TARGET.test(target)) {
     return bad("the request target is not a path");
   }
@@ -160,7 +168,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     method,
     target,
     headers,
-    host,
+    host: authority ?? host,
     contentLength,
     chunked,
     keepAlive,
@@ -169,6 +177,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   };
 }
 
+const ABSOLUTE = /^https?:\/\//i;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const TARGET = /^[\x21-\x7e]+$/;
 const VERSION = /^HTTP\/\d\.\d$/;
