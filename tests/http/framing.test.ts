@@ -52,6 +52,7 @@ const REFUSED: [string, string, number][] = [
     "PUT /keys/a HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nContent-Length: 1\r\n\r\na",
     417,
   ],
+  ["a method the Fetch API refuses", "TRACE /health HTTP/1.1\r\nHost: x\r\n\r\n", 405],
   ["two Host headers", "GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400],
   [
     "more than 100 header fields",

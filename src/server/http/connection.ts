@@ -121,7 +121,8 @@ export class HttpConnection implements Source {
   /** Serves requests until the client leaves, asks to close, or a request cannot be framed. */
   async serve(handler: Handler): Promise<void> {
     for (;;) {
-      this.phase = "idle";
+      // Bytes of a pipelined request already here start its head's deadline.
+      this.phase = this.start < this.end ? "head" : "idle";
       this.ticks = 0;
       let headLength: number;
       while ((headLength = headEnd(this.buf, this.start, this.end, this.searched)) === -1) {
@@ -147,11 +148,17 @@ export class HttpConnection implements Source {
       const url = this.url(head);
       let response = head.method === "GET" ? handler.plainRead?.(url) ?? null : null;
       if (response === null) {
-        const request = new Request(url, {
-          method: head.method,
-          headers: head.headers,
-          body: body?.stream ?? null,
-        });
+        let request: Request;
+        try {
+          request = new Request(url, {
+            method: head.method,
+            headers: head.headers,
+            body: body?.stream ?? null,
+          });
+        } catch (err) {
+          // What the Fetch API will not carry: CONNECT, TRACE and TRACK.
+          return this.refuse(new HeadError(405, "method_not_allowed", String(err)));
+        }
         try {
           response = await handler.fetch(request);
         } catch (err) {
