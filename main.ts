@@ -23,6 +23,7 @@ import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import {
   clearStaleSocket,
   LISTEN_FAILED,
+  listenAddresses,
   ListenError,
   listenOrExplain,
   portFileLines,
@@ -36,8 +37,10 @@ import { openStore } from "./src/persist/persistence.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
-  /** Bound memcached TCP port (0 when off). */
+  /** Bound memcached TCP port, of the first -l address (0 when off). */
   port: number;
+  /** Every memcached TCP listener's address (one per -l address). */
+  tcpAddrs: Deno.NetAddr[];
   /** Bound HTTP port (0 when off). */
   httpPort: number;
   /** Resolves once a shutdown was asked for (signal or the `shutdown` command). */
@@ -69,18 +72,20 @@ export function startServer(config: Config): RunningServer {
   introspection(ctx);
 
   const listeners: Deno.Listener[] = [];
-  let port = 0;
+  const tcpAddrs: Deno.NetAddr[] = [];
   let http: HttpServer | null = null;
   let httpPort = 0;
   try {
     if (config.port !== 0) {
-      const tcp = listenOrExplain(
-        "memcached TCP",
-        `${config.listen}:${config.port}`,
-        () => Deno.listen({ hostname: config.listen, port: Math.max(config.port, 0) }),
-      );
-      listeners.push(tcp);
-      port = (tcp.addr as Deno.NetAddr).port;
+      for (const addr of listenAddresses(config.listen, Math.max(config.port, 0))) {
+        const tcp = listenOrExplain(
+          "memcached TCP",
+          `${addr.hostname}:${addr.port}`,
+          () => Deno.listen(addr),
+        );
+        listeners.push(tcp);
+        tcpAddrs.push(tcp.addr as Deno.NetAddr);
+      }
     }
     const path = config.unixSocket;
     if (path !== null) {
@@ -143,7 +148,7 @@ export function startServer(config: Config): RunningServer {
     return stopped;
   };
 
-  return { ctx, port, httpPort, shutdownRequested, stop };
+  return { ctx, port: tcpAddrs[0]?.port ?? 0, tcpAddrs, httpPort, shutdownRequested, stop };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -208,9 +213,14 @@ async function main(args: string[]): Promise<number> {
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
   if (config.portFile !== null && server.port !== 0) {
-    writeFileAtomically(config.portFile, portFileLines(config.listen, server.port));
+    writeFileAtomically(config.portFile, portFileLines(server.tcpAddrs));
   }
-  const memcachedAddr = config.port === 0 ? "off" : `${config.listen}:${server.port}`;
+  const memcachedAddr = config.port === 0
+    ? "off"
+    : server.tcpAddrs.map((a) =>
+      `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`
+    )
+      .join(", ");
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).

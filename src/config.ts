@@ -102,7 +102,7 @@ export function parseConfig(
       allowPositionals: false,
       options: {
         port: { type: "string", short: "p" },
-        listen: { type: "string", short: "l" },
+        listen: { type: "string", short: "l", multiple: true },
         "udp-port": { type: "string", short: "U" },
         "unix-socket": { type: "string", short: "s" },
         "unix-mask": { type: "string", short: "a" },
@@ -265,7 +265,8 @@ export function parseConfig(
 
   const config: Config = {
     port,
-    listen: v.listen ?? "127.0.0.1",
+    // Repeated -l are joined with commas, as memcached keeps them (`stats settings` inter).
+    listen: v.listen === undefined ? "127.0.0.1" : [...new Set(v.listen)].join(","),
     udpPort,
     unixSocket,
     unixMask: parseInt(mask, 8),

@@ -47,8 +47,46 @@ export function clearStaleSocket(path: string): void {
 }
 
 /** memcached's MEMCACHED_PORT_FILENAME lines, e.g. "TCP INET: 11211" (INET6 for IPv6). */
-export function portFileLines(hostname: string, port: number): string {
-  return `TCP ${hostname.includes(":") ? "INET6" : "INET"}: ${port}\n`;
+export function portFileLines(addrs: Deno.NetAddr[]): string {
+  return addrs.map((a) => `TCP ${a.hostname.includes(":") ? "INET6" : "INET"}: ${a.port}\n`).join(
+    "",
+  );
+}
+
+/**
+ * memcached's -l: addresses separated by commas (repeated -l are joined so), each `host`,
+ * `host:port`, `[ipv6]` or `[ipv6]:port`; an unbracketed IPv6 address has no port. Without one,
+ * an address takes `port` (-p).
+ */
+export function listenAddresses(
+  listen: string,
+  port: number,
+): { hostname: string; port: number }[] {
+  const addrs: { hostname: string; port: number }[] = [];
+  for (const item of listen.split(",")) {
+    const text = item.trim();
+    if (text === "") continue;
+    let hostname = text;
+    let portText: string | null = null;
+    if (text.startsWith("[")) {
+      const close = text.indexOf("]");
+      if (close === -1) throw new ListenError("memcached TCP", text, "an IPv6 address lacks its ]");
+      hostname = text.slice(1, close);
+      if (text[close + 1] === ":") portText = text.slice(close + 2);
+    } else {
+      const colon = text.indexOf(":");
+      if (colon !== -1 && text.indexOf(":", colon + 1) === -1) {
+        hostname = text.slice(0, colon);
+        portText = text.slice(colon + 1);
+      }
+    }
+    const own = portText === null ? port : Number(portText);
+    if (!Number.isInteger(own) || own < 0 || own > 65535) {
+      throw new ListenError("memcached TCP", text, "the port is not a number from 0 to 65535");
+    }
+    addrs.push({ hostname, port: own });
+  }
+  return addrs;
 }
 
 /** Writes a whole file under a temporary name first, so readers never see half of it. */

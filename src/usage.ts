@@ -7,7 +7,8 @@ export const USAGE = `Usage: deno task start [options]
 
 memcached flags:
   -p, --port=<num>          TCP port to listen on (default 11211, 0 = off, -1 = any free port)
-  -l, --listen=<addr>       interface to listen on (default 127.0.0.1)
+  -l, --listen=<addr>       interfaces to listen on, comma separated, each host or host:port
+                            (default 127.0.0.1)
   -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given);
                             a file there that is not a socket is refused and left alone
   -a, --unix-mask=<mask>    access mask for the UNIX socket, in octal (default 700)
