@@ -1,6 +1,7 @@
 /** A raw socket client for byte-exact protocol tests. */
 export class RawClient {
   private buf = new Uint8Array(0);
+  private pending: Promise<Uint8Array | null> | null = null;
   private constructor(readonly conn: Deno.Conn) {}
 
   static async connect(port: number, hostname = "127.0.0.1"): Promise<RawClient> {
@@ -21,20 +22,9 @@ export class RawClient {
   async readUntil(done: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!done(text(this.buf))) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      const chunk = new Uint8Array(65536);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.conn.read(chunk),
-        new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), left))),
-      ]);
-      clearTimeout(timer);
-      if (n === "timeout" || n === null) break;
-      const next = new Uint8Array(this.buf.length + n);
-      next.set(this.buf);
-      next.set(chunk.subarray(0, n), this.buf.length);
-      this.buf = next;
+      const got = await this.nextChunk(deadline - Date.now());
+      if (got === "timeout" || got === null) break;
+      this.keep(got);
     }
     const all = text(this.buf);
     this.buf = new Uint8Array(0);
@@ -54,19 +44,40 @@ export class RawClient {
 
   /** True when the server has closed the connection (reads EOF within the timeout). */
   async closedByPeer(timeoutMs = 2000): Promise<boolean> {
-    const chunk = new Uint8Array(1024);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const n = await Promise.race([
-        this.conn.read(chunk),
-        new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs))),
-      ]);
-      return n === null;
+      const got = await this.nextChunk(timeoutMs);
+      if (got instanceof Uint8Array) this.keep(got);
+      return got === null;
     } catch {
       return true;
-    } finally {
-      clearTimeout(timer);
     }
+  }
+
+  /**
+   * The next bytes (null at the end), or "timeout". A read the timeout cut short stays pending
+   * for the next call, so the bytes it brings are not lost.
+   */
+  private async nextChunk(ms: number): Promise<Uint8Array | null | "timeout"> {
+    if (ms <= 0) return "timeout";
+    this.pending ??= (async () => {
+      const chunk = new Uint8Array(65536);
+      const n = await this.conn.read(chunk);
+      return n === null ? null : chunk.subarray(0, n);
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const got = await Promise.race([
+      this.pending,
+      new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), ms))),
+    ]).finally(() => clearTimeout(timer));
+    if (got !== "timeout") this.pending = null;
+    return got;
+  }
+
+  private keep(bytes: Uint8Array): void {
+    const next = new Uint8Array(this.buf.length + bytes.length);
+    next.set(this.buf);
+    next.set(bytes, this.buf.length);
+    this.buf = next;
   }
 
   close(): void {
