@@ -250,11 +250,6 @@ export class ItemLog {
     return this.classes.add(size, -1);
   }
 
-  private hasRoom(head: number, bytes: number): boolean {
-    const seg = this.heads[head];
-    return seg !== -1 && this.segments.end[seg] + bytes <= this.segments.size;
-  }
-
   /** Big records get a head of their own, so that a segment ends with less unused space. */
   private preferredHead(q: number, bytes: number): number {
     return q * 2 + (bytes * BIG_SHARE >= this.segments.size ? 1 : 0);
@@ -263,15 +258,25 @@ export class ItemLog {
   /** A head of queue `q` with room for the record, the other one filling gaps; -1 if none. */
   private headFor(q: number, bytes: number): number {
     const preferred = this.preferredHead(q, bytes);
-    if (this.hasRoom(preferred, bytes)) return preferred;
+    if (this.segments.room(this.heads[preferred]) >= bytes) return preferred;
     const other = preferred ^ 1;
-    return this.hasRoom(other, bytes) ? other : -1;
+    return this.segments.room(this.heads[other]) >= bytes ? other : -1;
   }
 
-  /** Opens a new segment as head `head`, at the new end of its queue. */
+  /**
+   * Opens a new segment as head `head`, at the new end of its queue. A full big head's segment
+   * becomes the small head if it has more room (and the walk is not in it): that room gets used.
+   */
   private openHead(head: number): void {
     const q = head >> 1;
-    const seg = this.segments.open();
+    const old = this.heads[head];
+    const segs = this.segments;
+    if (
+      (head & 1) === 1 && old !== this.oldest[q] && segs.room(old) > segs.room(this.heads[q * 2])
+    ) {
+      this.heads[q * 2] = old;
+    }
+    const seg = segs.open();
     if (this.newest[q] === -1) {
       this.oldest[q] = seg;
       this.walkAt[q] = 0;

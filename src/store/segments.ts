@@ -83,6 +83,11 @@ export class Segments {
     this.inUse = 0;
   }
 
+  /** Bytes left at the end of segment `id` (0 for none, -1). */
+  room(id: number): number {
+    return id === -1 ? 0 : this.size - this.end[id];
+  }
+
   /** Bytes a record of this key and value takes, header and padding included. */
   recordBytes(keyLength: number, valueLength: number): number {
     return (RECORD_HEADER + keyLength + valueLength + 3) & ~3;

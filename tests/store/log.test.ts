@@ -190,3 +190,17 @@ Deno.test("stats items and slabs report items under memcached's size classes", (
   const evicted = itemRows(store.classStats).filter(([k]) => k.endsWith(":evicted"));
   assert.ok(evicted.some(([, n]) => n > 0), "evictions are counted in the class they hit");
 });
+
+Deno.test("segments fill up when big and small items mix: the room a big record leaves is used", () => {
+  const limit = 32 * MiB;
+  const store = new Store(new Clock(), options(limit));
+  const pick = generator(5);
+  // Log-uniform sizes from 1 B to 500 KB, as memcached's every slab class would see them.
+  for (let i = 0; i < 20_000; i++) {
+    const size = Math.round(Math.exp((pick(1_000_000) / 1_000_000) * Math.log(500_000)));
+    store.store("set", key(`k${i}`), new Uint8Array(size), 0, 0);
+  }
+  // Item bytes (as memcached counts them, a little more than the record bytes) per segment byte.
+  const filled = store.bytes / store.mallocedBytes;
+  assert.ok(filled >= 0.9, `segments ${(filled * 100).toFixed(1)}% filled`);
+});
