@@ -36,9 +36,9 @@ const SMALL_RENT_MAX = 2;
 const GHOST_ADMIT_BYTES = 1 << RENT_SHIFT;
 /**
  * Segments the log may use, as a share of -m: records are smaller than the bytes memcached counts
- * for them (no 48-byte header, no CAS), so a little less than -m holds what -m allows.
+ * for them (no 48-byte header, no CAS), so less than -m holds what memcached's slab pages hold.
  */
-const ARENA_SHARE = 0.85;
+const ARENA_SHARE = 0.82;
 /** Segments kept back so a walk can always move the items it keeps. */
 const RESERVE = 2;
 /** Enough for every open head, the reserve and something to walk. */
