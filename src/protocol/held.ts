@@ -33,9 +33,12 @@ export function hold(session: object, store: Store, handle: number): void {
 /** The answers were written: nothing is held any more. */
 export function release(): void {
   owner = null;
+  releaseQueued = false;
+  // Every get ends with a release and most hold nothing: setting an array's length calls into the
+  // runtime even when it is already 0 (about 5% of a get's time).
+  if (handles.length === 0) return;
   handles.length = 0;
   tags.length = 0;
-  releaseQueued = false;
 }
 
 /** True when an answer of this batch holds the item now at `handle` (same handle, same CAS). */
