@@ -1,8 +1,8 @@
 /**
  * The store as the introspection views see it: its read and write methods, wrapped on the one
  * store instance so that every door (text, meta, binary, HTTP) reports the same events without
- * knowing about them. Only a sampling countdown is installed while no watcher and no `stats detail`
- * needs more; the full wrappers come and go with them.
+ * knowing about them. They come and go with the watchers and `stats detail` that need them; while
+ * none does, the store's methods are its own, and the hot-key sampler is the store's countdown.
  */
 import type { Store } from "../store/store.ts";
 import { FETCHED, type StoreMode, type StoreOutcome } from "../store/types.ts";
@@ -30,7 +30,11 @@ type Fn = (...args: never[]) => unknown;
 const WRAPPED = ["get", "touch", "lookup", "store", "delete", "arith"] as const;
 
 export class StoreTap {
+  /** The store's methods, bound, for the wrappers to call. */
   private readonly original: Record<string, Fn> = {};
+  /** The same methods as the store has them, put back when the wrappers go. */
+  private readonly own: Record<string, Fn> = {};
+  private wrapped = false;
 
   constructor(
     private readonly store: Store,
@@ -39,7 +43,11 @@ export class StoreTap {
     private readonly hot: HotKeys,
   ) {
     const methods = store as unknown as Record<string, Fn>;
-    for (const name of WRAPPED) this.original[name] = methods[name].bind(store);
+    for (const name of WRAPPED) {
+      this.own[name] = methods[name];
+      this.original[name] = methods[name].bind(store);
+    }
+    store.sampler = hot;
     this.refresh();
   }
 
@@ -47,7 +55,7 @@ export class StoreTap {
   refresh(): void {
     const full = (this.watch.flags & (FETCHERS | MUTATIONS)) !== 0 || this.prefixes.enabled;
     if (full) this.installFull();
-    else this.installSampling();
+    else this.uninstall();
     this.store.onEvict = (this.watch.flags & EVICTIONS) !== 0 ? (h) => this.evicted(h) : null;
   }
 
@@ -70,22 +78,18 @@ export class StoreTap {
     (this.store as unknown as Record<string, Fn>)[name] = fn;
   }
 
-  private installSampling(): void {
-    const hot = this.hot;
-    for (const name of WRAPPED) this.set(name, this.original[name]);
-    const get = this.original.get as (key: Uint8Array, bump?: boolean) => number;
-    this.set("get", (key: Uint8Array, bump?: boolean) => {
-      if (--hot.countdown === 0) hot.sample(key);
-      return get(key, bump);
-    });
-    const lookup = this.original.lookup as (key: Uint8Array) => number;
-    this.set("lookup", (key: Uint8Array) => {
-      if (--hot.countdown === 0) hot.sample(key);
-      return lookup(key);
-    });
+  /**
+   * Puts the store's methods back. They are assigned, not deleted: deleting properties of an
+   * object can turn it into a slow dictionary.
+   */
+  private uninstall(): void {
+    if (!this.wrapped) return;
+    for (const name of WRAPPED) this.set(name, this.own[name]);
+    this.wrapped = false;
   }
 
   private installFull(): void {
+    this.wrapped = true;
     const o = this.original as Record<string, (...args: unknown[]) => unknown>;
     for (const name of ["get", "touch", "lookup"]) {
       // memcached's stats detail counts get/gets/gat/gats but not the meta commands' lookups.
@@ -95,7 +99,8 @@ export class StoreTap {
         const dead = c.get_expired + c.get_flushed;
         const flushed = c.get_flushed;
         const h = o[name](key, ...rest) as number;
-        if (--this.hot.countdown === 0) this.hot.sample(key);
+        // get and lookup count for the sampler themselves (store.sampler).
+        if (name === "touch" && --this.hot.countdown === 0) this.hot.sample(key);
         if (counted && this.prefixes.enabled) this.prefixes.recordGet(key, h !== -1);
         // The store counts a dead item it found: memcached logs those as expired or flushed.
         const miss = c.get_expired + c.get_flushed === dead

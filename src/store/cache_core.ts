@@ -17,6 +17,12 @@ import {
 
 const TWO_32 = 4294967296;
 
+/** Sees one read in many: `sample` is called with the key when `countdown` reaches 0. */
+export interface ReadSampler {
+  countdown: number;
+  sample(key: Uint8Array): void;
+}
+
 /** One item to write: `old` is the slot it replaces (-1 for none), `newCas` 0 for the next. */
 interface PutRequest {
   hash: number;
@@ -46,6 +52,11 @@ export class CacheCore {
   protected casCounter = 0;
   protected sweepTimer: ReturnType<typeof setInterval> | undefined;
   protected sweepCursor = 0;
+  /**
+   * Counts the reads of get and lookup, for the hot-key sampler. A field the two methods check
+   * rather than a wrapper around them: a wrapper on every read cost a closure and a bound call.
+   */
+  sampler: ReadSampler | null = null;
 
   constructor(clock: Clock, options: StoreOptions) {
     this.clock = clock;
@@ -162,6 +173,8 @@ export class CacheCore {
    * No read is noted for eviction; see `bump`.
    */
   lookup(key: Uint8Array): number {
+    const sampler = this.sampler;
+    if (sampler !== null && --sampler.countdown === 0) sampler.sample(key);
     return this.find(key, true);
   }
 
@@ -201,6 +214,8 @@ export class CacheCore {
 
   /** A counted read (get/gets/mg): cmd_get, get_hits/misses/expired/flushed, a noted read. */
   get(key: Uint8Array, bump = true): number {
+    const sampler = this.sampler;
+    if (sampler !== null && --sampler.countdown === 0) sampler.sample(key);
     const c = this.counters;
     c.cmd_get++;
     const h = this.find(key, true);
