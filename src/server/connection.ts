@@ -106,7 +106,7 @@ export async function serveConnection(
       } else {
         // In the middle of a value, memcached's state says so.
         info.state = session !== null && session.need > 0 ? "conn_nread" : "conn_waiting";
-        const n = await conn.read(buf.subarray(end));
+        const n = await conn.read(end === 0 ? buf : buf.subarray(end));
         if (n === null) break;
         end += n;
         counters.bytes_read += n;
@@ -131,7 +131,10 @@ export async function serveConnection(
         if (out.length > 0) {
           if (durability !== null && durability.changes() !== changes) await durability.wait();
           if (info.state !== "conn_watch") info.state = "conn_mwrite";
-          await writeAll(conn, out.view());
+          // One write almost always takes it all: writeAll's own promise only for the rest.
+          const data = out.view();
+          const written = await conn.write(data);
+          if (written < data.length) await writeAll(conn, data.subarray(written));
           counters.bytes_written += out.length;
           out.reset();
         }
