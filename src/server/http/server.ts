@@ -19,8 +19,8 @@ export interface HttpServer {
   closeAll(): void;
 }
 
-/** How long a refused client gets to take its 503 before the descriptor is closed. */
-const REFUSE_LINGER_MS = 200;
+/** How long a refused client gets to send its request and take its 503. */
+const REFUSE_LINGER_MS = 1000;
 
 export function serveHttp(
   ctx: ServerContext,
@@ -96,20 +96,29 @@ export function serveHttp(
 }
 
 /**
- * Writes the refusal, then takes what the client sends for a moment before closing: closing with
- * its request unread would reset the connection, and the client might never see the 503.
+ * Answers a refused client once its request begins (an answer sent before it would be a message
+ * the client never asked for), then takes what it sends for a moment before closing: closing
+ * with its request unread would reset the connection, and the reset can destroy the answer. At
+ * most MAX_REFUSING clients wait so; beyond that they are closed at once.
  */
 function refuse(conn: Deno.Conn, answer: Uint8Array): void {
+  if (refusing >= MAX_REFUSING) return close(conn);
+  refusing++;
   const scratch = new Uint8Array(4096);
   const timer = setTimeout(() => close(conn), REFUSE_LINGER_MS);
   (async () => {
+    if (await conn.read(scratch) === null) return;
     await conn.write(answer);
     while (await conn.read(scratch) !== null) { /* discard */ }
   })().catch(() => {}).finally(() => {
+    refusing--;
     clearTimeout(timer);
     close(conn);
   });
 }
+
+let refusing = 0;
+const MAX_REFUSING = 256;
 
 function close(conn: Deno.Conn): void {
   try {
