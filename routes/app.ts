@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import type { ServerContext } from "../src/context.ts";
 import { adminRoutes } from "./admin.ts";
 import { dashboardRoutes } from "./dashboard.ts";
-import { fail, installFallbacks, requireToken } from "./errors.ts";
+import { asResponse, fail, installFallbacks, requireToken } from "./errors.ts";
+import type { PlainAnswer } from "../src/server/http/response.ts";
 import { healthRoutes } from "./health.ts";
 import { introspectionRoutes } from "./introspect.ts";
 import { setActiveConnection } from "../src/introspect/tap.ts";
@@ -24,7 +25,7 @@ export interface HttpDoor {
    * GET /keys/{key} answered without a Request or routing, or null when `url` needs the app;
    * null itself when a token must be checked first.
    */
-  plainRead: ((url: string) => Response | null) | null;
+  plainRead: ((url: string) => Response | PlainAnswer | null) | null;
 }
 
 /** The HTTP door: a translation of HTTP requests into calls on the shared store. */
@@ -63,7 +64,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   // GET /keys/{key} is the hot path: without a token to check, its handler is called directly
   // rather than routed (Hono's routing and context cost a fifth of the throughput there), and the
   // server calls this before it builds a Request at all.
-  const plainRead = token !== null ? null : (url: string): Response | null => {
+  const plainRead = token !== null ? null : (url: string): Response | PlainAnswer | null => {
     if (!isPlainKeyPath(url)) return null;
     count();
     return readValue(url);
@@ -71,7 +72,7 @@ export function createHttpDoor(ctx: ServerContext): HttpDoor {
   const fetch: HttpHandler = (request) => {
     if (plainRead !== null && request.method === "GET") {
       const read = plainRead(request.url);
-      if (read !== null) return read;
+      if (read !== null) return asResponse(read);
     }
     count();
     // The server builds the URL from the path and a Host that passes this same check (else its

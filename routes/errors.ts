@@ -5,6 +5,7 @@
 import { constantTimeEqual } from "../src/auth.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { Counters } from "../src/stats.ts";
+import type { PlainAnswer } from "../src/server/http/response.ts";
 import { BadParameter, rawPath, Refused } from "./params.ts";
 
 /**
@@ -26,6 +27,12 @@ export function fail(
     status,
     headers: { "content-type": "application/json", ...headers },
   });
+}
+
+/** A Response for an answer the server could also write without one (the Response copies it). */
+export function asResponse(answer: Response | PlainAnswer): Response {
+  if (answer instanceof Response) return answer;
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** Plain JSON success response. */

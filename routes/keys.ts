@@ -6,7 +6,8 @@ import type { Hono } from "hono";
 import type { ServerContext } from "../src/context.ts";
 import { markFetched, type Store } from "../src/store/store.ts";
 import { isValidKey, type StoreMode } from "../src/store/types.ts";
-import { fail, json } from "./errors.ts";
+import type { PlainAnswer } from "../src/server/http/response.ts";
+import { asResponse, fail, json } from "./errors.ts";
 import {
   BadParameter,
   base64,
@@ -36,7 +37,10 @@ const MAX_JSON_BODY = 4096;
  * Registers the `/keys` routes; returns the GET /keys/{key} handler so the app can call it
  * directly for plain reads (see createApp).
  */
-export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Response {
+export function keyRoutes(
+  app: Hono,
+  ctx: ServerContext,
+): (url: string) => Response | PlainAnswer {
   const store = ctx.store;
   const counters = store.counters;
   const limits = ctx.limits;
@@ -50,6 +54,14 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
       "a key is 1 to 250 bytes (UTF-8, percent-decoded) without spaces or control characters",
     );
   const missing = () => fail(counters, 404, "not_found", "no item with this key");
+  /** The hot path's miss: the same answer as missing(), without a Response. */
+  const missingPlain: PlainAnswer = {
+    status: 404,
+    headers: [["content-type", "application/json"]],
+    body: new TextEncoder().encode(
+      JSON.stringify({ error: "not_found", message: "no item with this key" }),
+    ),
+  };
   const changed = (message: string) => fail(counters, 412, "precondition_failed", message);
   const tooLarge = () =>
     fail(counters, 413, "too_large", "the value is larger than the item size limit (-I)");
@@ -60,11 +72,11 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
     store.options.itemSizeMax - store.itemSize(key.length, 0, flags);
 
   /** GET /keys/{key}, the hot path: one lookup, one copy of the value (made by Response). */
-  const readValue = (url: string): Response => {
+  const readValue = (url: string): Response | PlainAnswer => {
     const key = keyFromUrl(url, keyScratch);
     if (key === null) return badKey();
     const h = store.get(key);
-    if (h === -1) return missing();
+    if (h === -1) return missingPlain;
     if (url.includes("?")) {
       const q = new Query(url);
       if (q.text("format") === "json") {
@@ -73,21 +85,20 @@ export function keyRoutes(app: Hono, ctx: ServerContext): (url: string) => Respo
         return json(body, 200, { etag: etag(store.casOf(h)) });
       }
     }
-    const headers: Record<string, string> = {
-      "content-type": "application/octet-stream",
-      "etag": etag(store.casOf(h)),
-      "x-memcached-flags": String(store.flagsOf(h)),
-    };
+    const headers: [string, string][] = [
+      ["content-type", "application/octet-stream"],
+      ["etag", etag(store.casOf(h))],
+      ["x-memcached-flags", String(store.flagsOf(h))],
+    ];
     const exptime = store.exptimeOf(h);
-    if (exptime !== 0) headers["x-memcached-ttl"] = String(exptime - store.clock.now);
-    // The view into the arena is safe: a Response copies a BufferSource body when it is built
-    // (Fetch, "extract a body"), before the item can change.
-    const response = new Response(store.valueOf(h), { headers });
+    if (exptime !== 0) headers.push(["x-memcached-ttl", String(exptime - store.clock.now)]);
+    // A view into the store: whoever takes the answer copies it before anything else runs.
+    const answer = { status: 200, headers, body: store.valueOf(h) };
     markFetched(store, h);
-    return response;
+    return answer;
   };
 
-  app.get("/keys/:key", (c) => readValue(c.req.raw.url));
+  app.get("/keys/:key", (c) => asResponse(readValue(c.req.raw.url)));
 
   app.get("/keys", (c): Response | Promise<Response> => {
     const q = new Query(c.req.raw.url);

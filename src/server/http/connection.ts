@@ -8,7 +8,7 @@
  */
 import { BodyError, type BodyReader, chunkedBody, lengthBody, type Source } from "./body.ts";
 import { headEnd, HeadError, parseHead, type RequestHead } from "./head.ts";
-import { CONTINUE, errorResponse, writeResponse } from "./response.ts";
+import { CONTINUE, errorResponse, type PlainAnswer, writeAnswer } from "./response.ts";
 
 /** The largest head (request line and headers) read; 431 beyond, as Node's default. */
 export const MAX_HEAD = 16 * 1024;
@@ -21,7 +21,7 @@ export type Phase = "idle" | "head" | "busy" | "write";
 /** What answers requests: `fetch`, and first `plainRead` for a GET when there is one. */
 export interface Handler {
   fetch(request: Request): Response | Promise<Response>;
-  plainRead: ((url: string) => Response | null) | null;
+  plainRead: ((url: string) => Response | PlainAnswer | null) | null;
 }
 
 export interface ConnectionHooks {
@@ -167,7 +167,7 @@ export class HttpConnection implements Source {
       }
       const framingError = body?.error() ?? null;
       if (framingError !== null) {
-        await response.body?.cancel().catch(() => {});
+        if (response instanceof Response) await response.body?.cancel().catch(() => {});
         return this.refuse(new HeadError(400, "bad_request", framingError.message));
       }
       // A body the handler left unread cannot be told from the next request: close after this.
@@ -176,7 +176,7 @@ export class HttpConnection implements Source {
       this.phase = "write";
       this.ticks = 0;
       this.continuePending = false;
-      const keepOpen = await writeResponse((b) => this.write(b), response, {
+      const keepOpen = await writeAnswer((b) => this.write(b), response, {
         head: head.method === "HEAD",
         close,
         http10: head.http10,

@@ -11,6 +11,16 @@ const JOIN_BELOW = 16 * 1024;
 
 export type Write = (bytes: Uint8Array) => Promise<void>;
 
+/**
+ * An answer whose bytes are at hand, written without a Response: the hot path's reads. `body` may
+ * be a view into the store, so it is copied before anything else runs (encodePlain is sync).
+ */
+export interface PlainAnswer {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array<ArrayBuffer>;
+}
+
 export interface ResponseOptions {
   /** The request was HEAD: no body, whatever the response holds. */
   head: boolean;
@@ -20,8 +30,33 @@ export interface ResponseOptions {
   http10: boolean;
 }
 
-/** Writes `response`; returns false when the connection must close after it (a stream to 1.0). */
-export async function writeResponse(
+/** Writes `answer`; returns false when the connection must close after it (a stream to 1.0). */
+export function writeAnswer(
+  write: Write,
+  answer: Response | PlainAnswer,
+  opts: ResponseOptions,
+): Promise<boolean> {
+  if (answer instanceof Response) return writeResponse(write, answer, opts);
+  return write(encodePlain(answer, opts)).then(() => !opts.close);
+}
+
+/** A PlainAnswer's head and body in one buffer: the body's only copy on its way out. */
+function encodePlain(answer: PlainAnswer, opts: ResponseOptions): Uint8Array {
+  let head = `HTTP/1.1 ${answer.status} ${REASONS[answer.status] ?? ""}\r\n`;
+  for (const [name, value] of answer.headers) head += `${name}: ${value}\r\n`;
+  if (opts.close) head += "connection: close\r\n";
+  else if (opts.http10) head += "connection: keep-alive\r\n";
+  const body = opts.head ? EMPTY : answer.body;
+  head += `content-length: ${answer.body.length}\r\n\r\n`;
+  const out = new Uint8Array(head.length + body.length);
+  const { written } = encoder.encodeInto(head, out);
+  out.set(body, written);
+  return out.subarray(0, written + body.length);
+}
+
+const EMPTY = new Uint8Array(0);
+
+async function writeResponse(
   write: Write,
   response: Response,
   opts: ResponseOptions,
