@@ -4,9 +4,19 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The same permissions as `deno task start`, so a missing one fails in tests too. */
 export const ENV_PERMISSION =
   "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB,MEMCACHED_PORT_FILENAME";
-/** `deno` arguments that run the server with the same permissions as `deno task start`. */
+/**
+ * What `deno task start` gives V8 and Deno besides permissions: a smaller young generation and
+ * size-optimized heap growth, and no code cache (its SQLite cache and mapped file stay out of
+ * RSS). About 8 MiB less RSS after a trace replay; deno.json's start task has the same flags.
+ */
+export const RUN_FLAGS = [
+  "--no-code-cache",
+  "--v8-flags=--optimize-for-size,--max-semi-space-size=1",
+];
+/** `deno` arguments that run the server with the same flags and permissions as `deno task start`. */
 export const RUN_MAIN = [
   "run",
+  ...RUN_FLAGS,
   "--allow-net",
   "--allow-read",
   "--allow-write",
