@@ -73,6 +73,8 @@ Deno.test("-P writes the pid file, removed on a clean stop", async () => {
   const pidFile = `${dir}/memcached.pid`;
   const server = await startOurs(["-P", pidFile]);
   try {
+    // The port answers before the pid file is written; the start-up line comes after it.
+    await server.waitForOutput(/listening/);
     assert.equal(await Deno.readTextFile(pidFile), `${server.process.pid}\n`);
   } finally {
     assert.equal((await server.stop()).code, 0);

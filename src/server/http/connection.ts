@@ -6,12 +6,12 @@
  * The connection says which phase it is in; the server's reaper closes it when a phase lasts too
  * long (idle between requests, a head that does not finish, an answer the client does not read).
  */
-import { BodyError, type BodyReader, chunkedBody, lengthBody, type Source } from "./body.ts";
+import { type BodyReader, chunkedBody, lengthBody, type Source } from "./body.ts";
 import { headEnd, HeadError, parseHead, type RequestHead } from "./head.ts";
 import { CONTINUE, errorResponse, type PlainAnswer, writeAnswer } from "./response.ts";
 
 /** The largest head (request line and headers) read; 431 beyond, as Node's default. */
-export const MAX_HEAD = 16 * 1024;
+const MAX_HEAD = 16 * 1024;
 /** How long a closing connection takes what its client still sends (see finish). */
 const LINGER_MS = 1000;
 
@@ -34,6 +34,7 @@ export interface ConnectionHooks {
 }
 
 const HOST = /^[A-Za-z0-9.\-:\[\]_]+$/;
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 export class HttpConnection implements Source {
   buf = new Uint8Array(MAX_HEAD);
@@ -156,8 +157,13 @@ export class HttpConnection implements Source {
             body: body?.stream ?? null,
           });
         } catch (err) {
-          // What the Fetch API will not carry: CONNECT, TRACE and TRACK.
-          return this.refuse(new HeadError(405, "method_not_allowed", String(err)));
+          // What the Fetch API will not carry: CONNECT, TRACE and TRACK above all.
+          const forbidden = FORBIDDEN_METHODS.has(head.method.toUpperCase());
+          return this.refuse(
+            forbidden
+              ? new HeadError(405, "method_not_allowed", String(err))
+              : new HeadError(400, "bad_request", String(err)),
+          );
         }
         try {
           response = await handler.fetch(request);
@@ -186,18 +192,20 @@ export class HttpConnection implements Source {
   }
 
   private bodyOf(head: RequestHead): BodyReader | null {
-    if (head.chunked) {
-      this.continuePending = head.expectContinue;
-      return chunkedBody(this);
-    }
-    if (head.contentLength <= 0) return null;
     if (head.method === "GET" || head.method === "HEAD") {
       // A body these methods cannot carry to the handler: skipped when it is here, else unread.
+      if (head.chunked) this.unreadBody = true;
+      if (head.contentLength <= 0) return null;
       const here = Math.min(head.contentLength, this.end - this.start);
       this.start += here;
       this.unreadBody = here < head.contentLength;
       return null;
     }
+    if (head.chunked) {
+      this.continuePending = head.expectContinue;
+      return chunkedBody(this);
+    }
+    if (head.contentLength <= 0) return null;
     this.continuePending = head.expectContinue && this.end - this.start < head.contentLength;
     return lengthBody(this, head.contentLength);
   }
@@ -207,12 +215,10 @@ export class HttpConnection implements Source {
     return `http://${host}${head.target}`;
   }
 
-  private async refuse(err: HeadError | BodyError): Promise<void> {
+  private async refuse(err: HeadError): Promise<void> {
     this.hooks.refused();
     this.phase = "write";
     this.ticks = 0;
-    const status = err instanceof HeadError ? err.status : 400;
-    const code = err instanceof HeadError ? err.code : "bad_request";
-    await this.write(errorResponse(status, code, err.message)).catch(() => {});
+    await this.write(errorResponse(err.status, err.code, err.message)).catch(() => {});
   }
 }

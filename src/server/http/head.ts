@@ -6,7 +6,7 @@
  */
 
 /** At most this many header fields, as hyper allows (431 beyond). */
-export const MAX_HEADERS = 100;
+const MAX_HEADERS = 100;
 
 export interface RequestHead {
   method: string;
