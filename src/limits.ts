@@ -1,8 +1,11 @@
+/** Descriptors the runtime, listeners, files and HTTP door need besides -c clients. */
+export const RESERVED_DESCRIPTORS = 64;
+
 /**
  * What clients can make the server hold, bounded across every connection and door: bytes of
- * values still arriving (read buffers grown for a pending value or line, HTTP bodies being read)
- * and HTTP requests in flight. memcached allocates an arriving value from its slab memory up
- * front; here it is held in a buffer, so it gets its own bound (--max-inflight).
+ * values still arriving (read buffers grown for a pending value or line, HTTP bodies being read).
+ * memcached allocates an arriving value from its slab memory up front; here it is held in a
+ * buffer, so it gets its own bound (--max-inflight).
  */
 export class Limits {
   /** Bytes held now for values still arriving. */

@@ -3,6 +3,7 @@ import { bytesEqualAscii } from "./bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
 import { TCP_BACKLOG } from "./config.ts";
+import { RESERVED_DESCRIPTORS } from "./limits.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
 import { introspection } from "./introspect/introspection.ts";
 
@@ -259,5 +260,7 @@ function bufferStats(ctx: ServerContext): Stat[] {
     ["read_buf_bytes", read],
     ["read_buf_bytes_free", 0],
     ["read_buf_oom", 0],
+    // memcached's own reserve (5 a worker thread); ours is the one -c is checked against.
+    ["reserved_fds", RESERVED_DESCRIPTORS],
   ];
 }

@@ -4,8 +4,7 @@
  * the same thing directly: can it open -c descriptors and keep a reserve for itself?
  */
 
-/** Descriptors the runtime, listeners, files and HTTP door need besides -c clients. */
-export const RESERVED_DESCRIPTORS = 64;
+import { RESERVED_DESCRIPTORS } from "../limits.ts";
 
 /** How many more descriptors this process can open, counting up to `want` (then closed again). */
 export function freeDescriptors(want: number): number {
