@@ -5,6 +5,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { HttpHandler } from "./app.ts";
 import { rawPath } from "./params.ts";
+import { isStreaming } from "../src/server/http/response.ts";
 
 const requests = getLogger(["memcached", "http"]);
 
@@ -13,7 +14,12 @@ export function logRequests(handler: HttpHandler): HttpHandler {
   return async (request) => {
     const started = performance.now();
     const response = await handler(request);
-    const bytes = response.body === null ? 0 : (await response.clone().arrayBuffer()).byteLength;
+    // A stream is logged when it starts: its length is known only at its end, which may be never.
+    const bytes = response.body === null
+      ? 0
+      : isStreaming(response)
+      ? "stream"
+      : (await response.clone().arrayBuffer()).byteLength;
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const path = rawPath(request.url);
     requests.trace(`${request.method} ${path} ${response.status} ${bytes} ${ms}ms`, {

@@ -37,6 +37,19 @@ Deno.test("-vv logs every command as memcached's `<id command` lines, never a va
   assert.doesNotMatch(out, /hello world/);
 });
 
+Deno.test("-vv logs an event stream when it starts, without waiting for its end", async () => {
+  const out = await withServer(["-vv"], async (s) => {
+    const res = await fetch(`http://127.0.0.1:${s.httpPort}/stats/stream`, {
+      signal: AbortSignal.timeout(3000),
+    });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /^event: stats\n/);
+    await reader.cancel();
+  });
+  assert.match(out, /GET \/stats\/stream 200 stream [\d.]+ms/);
+});
+
 Deno.test("-v logs connections but not commands; no -v logs neither", async () => {
   const verbose = await withServer(["-v"], textCommands);
   assert.match(verbose, /connection \d+ from "?tcp:127\.0\.0\.1:\d+/);

@@ -6,6 +6,11 @@
 
 const encoder = new TextEncoder();
 const STREAMING = /^(text\/event-stream|application\/x-ndjson)/;
+
+/** True for the types written chunk by chunk as produced (event streams, NDJSON). */
+export function isStreaming(response: Response): boolean {
+  return STREAMING.test(response.headers.get("content-type") ?? "");
+}
 /** Bodies up to this size go out in the same write as the head (one copy, one syscall). */
 const JOIN_BELOW = 16 * 1024;
 
@@ -71,7 +76,7 @@ async function writeResponse(
   });
   const noBody = opts.head || status === 204 || status === 304 || status < 200;
   // `response.body` makes a stream: only streaming types need one, the rest are read whole.
-  const streaming = !noBody && STREAMING.test(response.headers.get("content-type") ?? "");
+  const streaming = !noBody && isStreaming(response);
   let keepOpen = !opts.close;
   if (streaming && opts.http10) keepOpen = false;
   if (!keepOpen) head += "connection: close\r\n";
