@@ -3,7 +3,7 @@ import type { ServerContext } from "../src/context.ts";
 import { adminRoutes } from "./admin.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { asResponse, fail, installFallbacks, requireToken } from "./errors.ts";
-import type { PlainAnswer } from "../src/server/http/response.ts";
+import type { PlainAnswer } from "../src/http_answer.ts";
 import { healthRoutes } from "./health.ts";
 import { introspectionRoutes } from "./introspect.ts";
 import { setActiveConnection } from "../src/introspect/tap.ts";

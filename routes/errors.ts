@@ -5,7 +5,7 @@
 import { constantTimeEqual } from "../src/auth.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { Counters } from "../src/stats.ts";
-import type { PlainAnswer } from "../src/server/http/response.ts";
+import type { PlainAnswer } from "../src/http_answer.ts";
 import { BadParameter, rawPath, Refused } from "./params.ts";
 
 /**

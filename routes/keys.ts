@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import type { ServerContext } from "../src/context.ts";
 import { markFetched, type Store } from "../src/store/store.ts";
 import { isValidKey, type StoreMode } from "../src/store/types.ts";
-import type { PlainAnswer } from "../src/server/http/response.ts";
+import type { PlainAnswer } from "../src/http_answer.ts";
 import { asResponse, fail, json } from "./errors.ts";
 import {
   BadParameter,

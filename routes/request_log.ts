@@ -5,7 +5,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { HttpHandler } from "./app.ts";
 import { rawPath } from "./params.ts";
-import { isStreaming } from "../src/server/http/response.ts";
+import { isStreaming } from "../src/http_answer.ts";
 
 const requests = getLogger(["memcached", "http"]);
 

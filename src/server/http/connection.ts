@@ -8,7 +8,8 @@
  */
 import { type BodyReader, chunkedBody, lengthBody, type Source } from "./body.ts";
 import { headEnd, HeadError, parseHead, type RequestHead } from "./head.ts";
-import { CONTINUE, errorResponse, type PlainAnswer, writeAnswer } from "./response.ts";
+import type { PlainAnswer } from "../../http_answer.ts";
+import { CONTINUE, errorResponse, writeAnswer } from "./response.ts";
 
 /** The largest head (request line and headers) read; 431 beyond, as Node's default. */
 const MAX_HEAD = 16 * 1024;

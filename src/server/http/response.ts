@@ -3,28 +3,14 @@
  * streaming types (Server-Sent Events, NDJSON), which go out chunk by chunk as they are produced:
  * each chunk waits for the previous write, so a client that does not read holds back the producer.
  */
+import { isStreaming, type PlainAnswer } from "../../http_answer.ts";
 
 const encoder = new TextEncoder();
-const STREAMING = /^(text\/event-stream|application\/x-ndjson)/;
 
-/** True for the types written chunk by chunk as produced (event streams, NDJSON). */
-export function isStreaming(response: Response): boolean {
-  return STREAMING.test(response.headers.get("content-type") ?? "");
-}
 /** Bodies up to this size go out in the same write as the head (one copy, one syscall). */
 const JOIN_BELOW = 16 * 1024;
 
 export type Write = (bytes: Uint8Array) => Promise<void>;
-
-/**
- * An answer whose bytes are at hand, written without a Response: the hot path's reads. `body` may
- * be a view into the store, so it is copied before anything else runs (encodePlain is sync).
- */
-export interface PlainAnswer {
-  status: number;
-  headers: [string, string][];
-  body: Uint8Array<ArrayBuffer>;
-}
 
 export interface ResponseOptions {
   /** The request was HEAD: no body, whatever the response holds. */
