@@ -115,7 +115,33 @@ function httpFrame(pick: Pick): string {
   const body = pick(2) === 0 ? junk(pick, pick(100)) : "";
   const host = pick(10) === 0 ? "x/keys/k1?" : "x";
   const length = pick(8) === 0 ? body.length + pick(50) : body.length;
-  return `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\n\r\n${body}`;
+  const target = pick(20) === 0 ? `http://${host}${path}` : path;
+  const version = ["HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.x"][pick(6)];
+  let headers = `Host: ${host}\r\n`;
+  // Framing the server must refuse or follow exactly: chunked bodies (whole, cut or malformed),
+  // both lengths at once, two lengths, 100-continue, close, folded and bare-LF lines.
+  const chunked = pick(4) === 0;
+  let payload = body;
+  if (chunked) {
+    headers += pick(10) === 0
+      ? "Transfer-Encoding: gzip, chunked\r\n"
+      : "Transfer-Encoding: chunked\r\n";
+    if (pick(6) === 0) headers += `Content-Length: ${length}\r\n`;
+    const size = [body.length.toString(16), "zz", "-1", "ffffffffffffffff", "0"][pick(5)];
+    payload = `${size}${pick(5) === 0 ? ";x=y" : ""}\r\n${body}\r\n0\r\n${
+      pick(5) === 0 ? "T: t\r\n" : ""
+    }\r\n`;
+    if (pick(5) === 0) payload = payload.slice(0, pick(payload.length + 1));
+  } else {
+    headers += `Content-Length: ${length}\r\n`;
+    if (pick(15) === 0) headers += `Content-Length: ${length + 1}\r\n`;
+  }
+  if (pick(10) === 0) headers += "Expect: 100-continue\r\n";
+  if (pick(10) === 0) headers += "Connection: close\r\n";
+  if (pick(20) === 0) headers += "X-Folded: a\r\n b\r\n";
+  if (pick(20) === 0) headers += `X-${junk(pick, 3)}: ${junk(pick, 10)}\r\n`;
+  const frame = `${method} ${target} ${version}\r\n${headers}\r\n${payload}`;
+  return pick(25) === 0 ? frame.replace("\r\n", "\n") : frame;
 }
 
 /** A connection whose answers are read and dropped, reopened when the server closes it. */
