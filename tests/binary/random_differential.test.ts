@@ -16,7 +16,8 @@ import {
 } from "../helpers/binary.ts";
 import { cutPoints, generator, sendInPieces } from "../helpers/random.ts";
 import { Op } from "../../src/protocol/binary/wire.ts";
-import { NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
+import { NO_MEMCACHED } from "../helpers/server.ts";
+import { QUIET_MEMCACHED, withBoth } from "../helpers/differential.ts";
 
 const SEEDS = [1, 2, 3, 4];
 const REQUESTS_PER_SEED = 300;
@@ -108,9 +109,7 @@ Deno.test("random binary conversations get memcached's answers, packet for packe
   ignore: NO_MEMCACHED,
 }, async () => {
   for (const seed of SEEDS) {
-    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
-    const ours = await startOurs();
-    try {
+    await withBoth(QUIET_MEMCACHED, async (real, ours) => {
       const pick = generator(seed);
       const requests = Array.from({ length: REQUESTS_PER_SEED }, () => randomRequest(pick));
       const expected = await converse(real.port, requests);
@@ -121,10 +120,7 @@ Deno.test("random binary conversations get memcached's answers, packet for packe
           `key ${String(r.key).slice(0, 20)}, value ${JSON.stringify(r.value)}, cas ${r.cas}`;
         assert.equal(actual[i], expected[i], at);
       }
-    } finally {
-      await real.stop();
-      await ours.stop();
-    }
+    });
   }
 });
 
@@ -132,9 +128,7 @@ Deno.test("the same random binary requests pipelined, cut at random places, get 
   ignore: NO_MEMCACHED,
 }, async () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
-    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
-    const ours = await startOurs();
-    try {
+    await withBoth(QUIET_MEMCACHED, async (real, ours) => {
       const pick = generator(seed);
       // Without the malformed ones, which hang up and would end the stream early, and without
       // incr/decr: whether one meets an item an earlier answer still holds depends on where
@@ -155,9 +149,6 @@ Deno.test("the same random binary requests pipelined, cut at random places, get 
       const actual = await sendInPieces(ours.port, stream, cuts, done);
       assert.ok(expected.endsWith(NOOP_ANSWER), "memcached answered the whole stream");
       assert.equal(actual, expected, `seed ${seed}`);
-    } finally {
-      await real.stop();
-      await ours.stop();
-    }
+    });
   }
 });

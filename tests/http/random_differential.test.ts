@@ -9,7 +9,8 @@ import { RawClient } from "../helpers/client.ts";
 import { readCounters } from "../helpers/stats.ts";
 import { call, httpReady } from "../helpers/http.ts";
 import { generator } from "../helpers/random.ts";
-import { NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
+import { NO_MEMCACHED } from "../helpers/server.ts";
+import { QUIET_MEMCACHED, withBoth } from "../helpers/differential.ts";
 
 const SEEDS = [1, 2, 3];
 const OPERATIONS_PER_SEED = 300;
@@ -145,35 +146,33 @@ Deno.test("HTTP and memcached requests mixed at random keep memcached's outcomes
   ignore: NO_MEMCACHED,
 }, async () => {
   for (const seed of SEEDS) {
-    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
-    const ours = await startOurs();
-    const realClient = await RawClient.connect(real.port);
-    const ourClient = await RawClient.connect(ours.port);
-    try {
-      const base = await httpReady(`http://127.0.0.1:${ours.httpPort}`);
-      const pick = generator(seed);
-      let overHttpCount = 0;
-      for (let i = 0; i < OPERATIONS_PER_SEED; i++) {
-        const o = randomOperation(pick);
-        const viaHttp = pick(2) === 0;
-        const expected = await overText(realClient, o);
-        const actual = viaHttp ? await overHttp(base, o) : await overText(ourClient, o);
-        if (viaHttp) overHttpCount++;
-        const at = `seed ${seed}, operation ${i} ${viaHttp ? "over HTTP" : "over text"}: ` +
-          JSON.stringify(o);
-        assert.equal(actual, expected, at);
+    await withBoth(QUIET_MEMCACHED, async (real, ours) => {
+      const realClient = await RawClient.connect(real.port);
+      const ourClient = await RawClient.connect(ours.port);
+      try {
+        const base = await httpReady(`http://127.0.0.1:${ours.httpPort}`);
+        const pick = generator(seed);
+        let overHttpCount = 0;
+        for (let i = 0; i < OPERATIONS_PER_SEED; i++) {
+          const o = randomOperation(pick);
+          const viaHttp = pick(2) === 0;
+          const expected = await overText(realClient, o);
+          const actual = viaHttp ? await overHttp(base, o) : await overText(ourClient, o);
+          if (viaHttp) overHttpCount++;
+          const at = `seed ${seed}, operation ${i} ${viaHttp ? "over HTTP" : "over text"}: ` +
+            JSON.stringify(o);
+          assert.equal(actual, expected, at);
+        }
+        assert.ok(overHttpCount > OPERATIONS_PER_SEED / 3, "enough went over HTTP");
+        assert.deepEqual(
+          await readCounters(ourClient),
+          await readCounters(realClient),
+          `seed ${seed}`,
+        );
+      } finally {
+        realClient.close();
+        ourClient.close();
       }
-      assert.ok(overHttpCount > OPERATIONS_PER_SEED / 3, "enough went over HTTP");
-      assert.deepEqual(
-        await readCounters(ourClient),
-        await readCounters(realClient),
-        `seed ${seed}`,
-      );
-    } finally {
-      realClient.close();
-      ourClient.close();
-      await real.stop();
-      await ours.stop();
-    }
+    });
   }
 });

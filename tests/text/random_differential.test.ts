@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { cutPoints, generator, sendInPieces } from "../helpers/random.ts";
-import { NO_MEMCACHED, startMemcached, startOurs } from "../helpers/server.ts";
+import { NO_MEMCACHED } from "../helpers/server.ts";
+import { QUIET_MEMCACHED, withBoth } from "../helpers/differential.ts";
 
 const SEEDS = [1, 2, 3, 4, 5, 6];
 const COMMANDS_PER_SEED = 400;
@@ -130,12 +131,7 @@ Deno.test("random text conversations get memcached's answers, byte for byte", {
   ignore: NO_MEMCACHED,
 }, async () => {
   for (const seed of SEEDS) {
-    // memcached's LRU maintainer briefly holds references to items, and an incr that finds one
-    // held writes a new item instead of padding in place: turn it off so that answers depend on
-    // the requests alone.
-    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
-    const ours = await startOurs();
-    try {
+    await withBoth(QUIET_MEMCACHED, async (real, ours) => {
       const pick = generator(seed);
       const commands = Array.from({ length: COMMANDS_PER_SEED }, () => randomCommand(pick));
       const expected = await converse(real.port, commands);
@@ -144,10 +140,7 @@ Deno.test("random text conversations get memcached's answers, byte for byte", {
         const at = `seed ${seed}, command ${i}: ${JSON.stringify(commands[i])}`;
         assert.equal(actual[i], expected[i], at);
       }
-    } finally {
-      await real.stop();
-      await ours.stop();
-    }
+    });
   }
 });
 
@@ -155,9 +148,7 @@ Deno.test("the same random commands pipelined, cut at random places, get the sam
   ignore: NO_MEMCACHED,
 }, async () => {
   for (const seed of SEEDS.slice(0, 3)) {
-    const real = await startMemcached(["-o", "no_lru_maintainer,no_lru_crawler"]);
-    const ours = await startOurs();
-    try {
+    await withBoth(QUIET_MEMCACHED, async (real, ours) => {
       const pick = generator(seed);
       // Without a key over 250 bytes: a multi-get that fails on one drops the answers memcached
       // has not written yet, which depends on how it batched them.
@@ -174,9 +165,6 @@ Deno.test("the same random commands pipelined, cut at random places, get the sam
       const actual = await sendInPieces(ours.port, stream, cuts, done);
       assert.ok(expected.endsWith("MN\r\n"), "memcached answered the whole stream");
       assert.equal(actual, expected, `seed ${seed}`);
-    } finally {
-      await real.stop();
-      await ours.stop();
-    }
+    });
   }
 });
