@@ -20,7 +20,9 @@ import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
+import { bindUdp, serveUdp, type UdpDoor } from "./src/server/udp.ts";
 import {
+  bindOrExplain,
   clearStaleSocket,
   LISTEN_FAILED,
   listenAddresses,
@@ -41,6 +43,8 @@ export interface RunningServer {
   port: number;
   /** Every memcached TCP listener's address (one per -l address). */
   tcpAddrs: Deno.NetAddr[];
+  /** Every memcached UDP socket's address (-U; one per -l address). */
+  udpAddrs: Deno.NetAddr[];
   /** Bound HTTP port (0 when off). */
   httpPort: number;
   /** Resolves once a shutdown was asked for (signal or the `shutdown` command). */
@@ -50,7 +54,7 @@ export interface RunningServer {
 }
 
 /** Opens the one store and every door the configuration asks for; throws ListenError. */
-export function startServer(config: Config): RunningServer {
+export async function startServer(config: Config): Promise<RunningServer> {
   const clock = new Clock();
   clock.start();
   const { store, persistence } = openStore(clock, config);
@@ -73,9 +77,19 @@ export function startServer(config: Config): RunningServer {
 
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
+  const udpSockets: Awaited<ReturnType<typeof bindUdp>>[] = [];
   let http: HttpServer | null = null;
   let httpPort = 0;
   try {
+    // UDP first, as memcached binds it (and lists it in the port file) before TCP.
+    if (config.udpPort !== 0) {
+      for (const addr of listenAddresses(config.listen, config.udpPort)) {
+        const where = `${addr.hostname}:${addr.port}`;
+        udpSockets.push(
+          await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
+        );
+      }
+    }
     if (config.port !== 0) {
       for (const addr of listenAddresses(config.listen, Math.max(config.port, 0))) {
         const tcp = listenOrExplain(
@@ -113,12 +127,14 @@ export function startServer(config: Config): RunningServer {
     }
   } catch (err) {
     for (const l of listeners) l.close();
+    for (const s of udpSockets) s.close();
     store.stopSweeper();
     clock.stop();
     throw err;
   }
   const sessions = memcachedSessions(ctx);
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
+  const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
   const reaper = startIdleReaper(ctx);
 
   let stopped: Promise<void> | null = null;
@@ -126,6 +142,7 @@ export function startServer(config: Config): RunningServer {
     stopped ??= (async () => {
       stopping.abort();
       for (const l of listeners) l.close();
+      for (const u of udp) u.close();
       if (reaper !== undefined) clearInterval(reaper);
       // In-flight requests get the grace period (--shutdown-grace); then every connection is
       // closed, so a body still arriving or an answer nobody reads cannot hold up the exit.
@@ -148,7 +165,16 @@ export function startServer(config: Config): RunningServer {
     return stopped;
   };
 
-  return { ctx, port: tcpAddrs[0]?.port ?? 0, tcpAddrs, httpPort, shutdownRequested, stop };
+  const udpAddrs = udp.map((u) => u.addr);
+  return {
+    ctx,
+    port: tcpAddrs[0]?.port ?? 0,
+    tcpAddrs,
+    udpAddrs,
+    httpPort,
+    shutdownRequested,
+    stop,
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -192,7 +218,7 @@ async function main(args: string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = startServer(config);
+    server = await startServer(config);
   } catch (err) {
     if (err instanceof PersistStartError) {
       console.error(`error: ${err.message}`);
@@ -212,8 +238,8 @@ async function main(args: string[]): Promise<number> {
   // instead of killing the process; persistence counts that as a failing disk and keeps serving.
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
-  if (config.portFile !== null && server.port !== 0) {
-    writeFileAtomically(config.portFile, portFileLines(server.tcpAddrs));
+  if (config.portFile !== null && (server.port !== 0 || server.udpAddrs.length > 0)) {
+    writeFileAtomically(config.portFile, portFileLines([...server.udpAddrs, ...server.tcpAddrs]));
   }
   const memcachedAddr = config.port === 0
     ? "off"
@@ -223,9 +249,10 @@ async function main(args: string[]): Promise<number> {
       .join(", ");
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
+  const udpAddr = server.udpAddrs.map((a) => ` and udp:${a.hostname}:${a.port}`).join("");
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).
   log.info(
-    `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}, HTTP ` +
+    `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}${udpAddr}, HTTP ` +
       `${httpAddr}; memory limit ${config.maxBytes / 1024 / 1024} MB, item size max ` +
       `${config.itemSizeMax} bytes`,
   );

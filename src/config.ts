@@ -190,7 +190,9 @@ export function parseConfig(
   if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
   const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
-  if (udpPort !== 0) ignore("-U", "UDP is not served");
+  if (udpPort !== 0 && v["enable-sasl"]) {
+    throw new UsageError("ERROR: Cannot enable UDP while using binary SASL authentication.");
+  }
 
   const itemSizeMax = v["max-item-size"] === undefined
     ? 1024 * 1024
@@ -236,10 +238,13 @@ export function parseConfig(
 
   const unixSocket = v["unix-socket"] ?? null;
   // As memcached: a unix socket replaces TCP unless a port is asked for explicitly.
+  // And -U alone moves TCP to the UDP port, as memcached's does.
   const port = v.port !== undefined
     ? parseNumber("-p", v.port, -1, 65535)
     : unixSocket !== null
     ? 0
+    : udpPort !== 0
+    ? udpPort
     : 11211;
 
   const saslEnabled = !!v["enable-sasl"];

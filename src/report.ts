@@ -186,7 +186,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["maxbytes", store.maxBytes],
     ["maxconns", config.maxConnections],
     ["tcpport", config.port],
-    ["udpport", 0],
+    ["udpport", config.udpPort],
     ["inter", config.listen],
     ["verbosity", config.verbosity],
     ["oldest", 0],
@@ -227,8 +227,9 @@ export function connsStats(ctx: ServerContext): Stat[] {
   const now = ctx.store.clock.now;
   const lines: Stat[] = [];
   for (const conn of [...ctx.connections].sort((a, b) => a.id - b.id)) {
+    if (conn.addr.startsWith("udp")) lines.push([`${conn.id}:UDP`, "UDP"]);
     lines.push([`${conn.id}:addr`, conn.addr]);
-    if (conn.state !== "conn_listening") lines.push([`${conn.id}:listen_addr`, conn.listenAddr]);
+    if (conn.listenAddr !== "") lines.push([`${conn.id}:listen_addr`, conn.listenAddr]);
     lines.push(
       [`${conn.id}:state`, conn.state],
       [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],

@@ -18,11 +18,28 @@ export function listenOrExplain<T>(door: string, address: string, open: () => T)
   try {
     return open();
   } catch (err) {
-    if (err instanceof ListenError) throw err;
-    // Deno appends "(os error 98)" and sometimes the call; the first clause is the reason.
-    const reason = (err as Error).message.replace(/\s*\(os error \d+\)$/, "");
-    throw new ListenError(door, address, reason);
+    throw explained(door, address, err);
   }
+}
+
+/** listenOrExplain for a door that binds asynchronously (UDP through node:dgram). */
+export async function bindOrExplain<T>(
+  door: string,
+  address: string,
+  open: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    throw explained(door, address, err);
+  }
+}
+
+function explained(door: string, address: string, err: unknown): ListenError {
+  if (err instanceof ListenError) return err;
+  // Deno appends "(os error 98)" and node:dgram prefixes "bind"; the reason is what remains.
+  const reason = (err as Error).message.replace(/\s*\(os error \d+\)$/, "");
+  return new ListenError(door, address, reason);
 }
 
 /**
@@ -48,9 +65,9 @@ export function clearStaleSocket(path: string): void {
 
 /** memcached's MEMCACHED_PORT_FILENAME lines, e.g. "TCP INET: 11211" (INET6 for IPv6). */
 export function portFileLines(addrs: Deno.NetAddr[]): string {
-  return addrs.map((a) => `TCP ${a.hostname.includes(":") ? "INET6" : "INET"}: ${a.port}\n`).join(
-    "",
-  );
+  return addrs.map((a) =>
+    `${a.transport.toUpperCase()} ${a.hostname.includes(":") ? "INET6" : "INET"}: ${a.port}\n`
+  ).join("");
 }
 
 /**
