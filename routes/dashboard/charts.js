@@ -48,6 +48,15 @@ export function formatBytes(v) {
 /** Tick steps for byte axes: powers of two, so ticks fall on whole KiB, MiB, GiB. */
 const BYTE_STEPS = Array.from({ length: 48 }, (_, i) => 2 ** i);
 
+/** Time ticks in seconds: one label a line (uPlot's default adds a date row that overlaps). */
+const TIME_STEPS = [10, 15, 30, 60, 120, 300];
+const clockTime = (t) =>
+  new Date(t * 1000).toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+
 const perSecond = (v) => formatCount(v) + "/s";
 const percent = (v) => (v === null ? "–" : v.toFixed(1) + "%");
 const bytesPerSecond = (v) => formatBytes(v) + "/s";
@@ -150,7 +159,10 @@ export function createCharts(container) {
         },
         // The latest values are printed above the chart; the legend names the lines.
         legend: { live: false },
-        axes: [{}, { size: 70, incrs: def.steps, values: (_u, ticks) => ticks.map(def.format) }],
+        axes: [
+          { space: 70, incrs: TIME_STEPS, values: (_u, ticks) => ticks.map(clockTime) },
+          { size: 84, incrs: def.steps, values: (_u, ticks) => ticks.map(def.format) },
+        ],
       },
       data,
       plot,

@@ -3,7 +3,7 @@
 import { forgetToken, hasToken, initTokenForm, readStatsStream } from "./api.js";
 import { createCharts } from "./charts.js";
 import { initKeys } from "./keys.js";
-import { showNow, showSettings, showSlabs, watchHotKeys } from "./panels.js";
+import { showNow, showSettings, showSlabs, watchHotKeys, watchPersistence } from "./panels.js";
 
 const byId = (id) => document.getElementById(id);
 /** Longest wait between attempts to reopen a closed stream. */
@@ -55,7 +55,7 @@ async function start() {
   byId("forget-token").hidden = open || !hasToken();
   followStats(createCharts(byId("charts")));
   initKeys();
-  await watchHotKeys();
+  await Promise.all([watchHotKeys(), watchPersistence()]);
 }
 
 start().catch((err) => {

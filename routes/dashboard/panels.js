@@ -1,4 +1,4 @@
-// The text panels: header, "now" tiles, memory by size class, settings and hot keys.
+// The text panels: header, "now" tiles, memory by size class, settings, hot keys, persistence.
 import { apiFetch } from "./api.js";
 import { formatBytes, formatCount } from "./charts.js";
 
@@ -21,7 +21,9 @@ function duration(seconds) {
 /** Updates the header and the tiles from one stats event. */
 export function showNow(event, previous) {
   const s = event.stats;
-  byId("version").textContent = s.version;
+  // server_version is "deno-memcached/0.2.0"; version is memcached's, which clients parse.
+  byId("version").textContent = `${String(s.server_version ?? "").split("/")[1] ?? ""} ` +
+    `(memcached ${s.version} protocol)`;
   byId("uptime").textContent = duration(s.uptime);
   byId("tile-items").textContent = formatCount(s.curr_items);
   const used = s.limit_maxbytes > 0 ? (100 * s.bytes) / s.limit_maxbytes : 0;
@@ -119,27 +121,80 @@ export async function showSettings() {
 }
 
 /**
- * Hot keys come from `GET /stats/hotkeys` (the sampler of the introspection issue). The panel
- * shows only when the server's OpenAPI document lists that route (no request that would 404).
+ * Hot keys come from `GET /stats/hotkeys` (a sampler of one read in `sample_every`, counting per
+ * key in fixed memory): the table shows each key's estimated reads since start.
  */
-export async function watchHotKeys() {
-  const doc = await apiFetch("/openapi.json");
-  if (!doc.ok || !("/stats/hotkeys" in ((await doc.json()).paths ?? {}))) return;
-  byId("hotkeys-section").hidden = false;
+export function watchHotKeys() {
   const render = (body) => {
-    const list = Array.isArray(body) ? body : body.keys ?? body.hotkeys ?? [];
-    byId("hotkeys").replaceChildren(...list.map((entry) => {
-      if (typeof entry === "string") return cell("li", entry);
-      const { key, ...rest } = entry;
-      const extra = Object.entries(rest).map(([k, v]) => `${k} ${v}`).join(", ");
-      return cell("li", extra === "" ? key : `${key} — ${extra}`);
-    }));
+    const rows = body.keys.map((entry) => {
+      const row = document.createElement("tr");
+      const key = cell("td", entry.key);
+      key.className = "mono";
+      row.append(key, cell("td", formatCount(entry.estimated_reads)));
+      return row;
+    });
+    byId("hotkeys").tBodies[0].replaceChildren(...rows);
+    byId("hotkeys-note").textContent = rows.length === 0
+      ? `No reads sampled yet: one read in ${body.sample_every} is looked at.`
+      : `From ${formatCount(body.sampled)} sampled reads (one in ${body.sample_every}); ` +
+        `estimates, best for the busiest keys.`;
   };
-  const refresh = async () => {
+  return refreshEvery(5000, async () => {
     const res = await apiFetch("/stats/hotkeys?top=10");
     if (res.ok) render(await res.json());
     else await res.body?.cancel();
+  });
+}
+
+/** Persistence (-e, --persist-log) from `GET /stats/persistence`: what a restart keeps. */
+export function watchPersistence() {
+  const show = (p) => {
+    const off = p.persist_mode === "off";
+    byId("persist-state").textContent = off
+      ? "Off: a restart starts empty (start with -e FILE or --persist-log DIR to keep items)."
+      : p.persist_mode === "log"
+      ? `Log with fsync ${p.persist_fsync}: ${p.persist_status}.`
+      : `Snapshot on every clean stop: ${p.persist_status}.`;
+    byId("persist-state").dataset.status = off ? "off" : String(p.persist_status);
+    const log = p.persist_mode === "log";
+    const rows = off ? [] : [
+      ["Errors", formatCount(p.persist_errors)],
+      ["Bytes written", formatBytes(p.persist_bytes_written)],
+      ...(log
+        ? [
+          ["Log size", formatBytes(p.persist_log_bytes)],
+          ["fsync average / max", `${p.persist_fsync_avg_us} µs / ${p.persist_fsync_max_us} µs`],
+          ["Log rewrites", formatCount(p.persist_rewrites)],
+        ]
+        : []),
+      [
+        "Last snapshot",
+        p.persist_last_snapshot_time === 0
+          ? "none yet"
+          : `${new Date(p.persist_last_snapshot_time * 1000).toLocaleString()}, ` +
+            `${
+              formatCount(p.persist_last_snapshot_items)
+            } items in ${p.persist_last_snapshot_ms} ms`,
+      ],
+      [
+        "Restored at start",
+        `${formatCount(p.persist_items_restored)} items in ${p.persist_restore_ms} ms`,
+      ],
+    ].map(([name, value]) => {
+      const row = document.createElement("tr");
+      row.append(cell("th", name), cell("td", value));
+      return row;
+    });
+    byId("persistence").tBodies[0].replaceChildren(...rows);
   };
+  return refreshEvery(5000, async () => {
+    const res = await apiFetch("/stats/persistence");
+    if (res.ok) show(await res.json());
+    else await res.body?.cancel();
+  });
+}
+
+async function refreshEvery(ms, refresh) {
   await refresh();
-  setInterval(refresh, 5000);
+  setInterval(() => refresh().catch(() => {}), ms);
 }

@@ -89,12 +89,18 @@ Deno.test({
   name: "dashboard: charts follow memcached traffic, keys browse and edit, no stray console errors",
   ignore: missing,
   async fn() {
-    await withServer(["-m", "16"], async (server, base, browser) => {
+    const snapshot = await Deno.makeTempFile({ prefix: "dashboard-snapshot-" });
+    await Deno.remove(snapshot);
+    await withServer(["-m", "16", "-e", snapshot], async (server, base, browser) => {
       const { page, errors } = await open(browser, 1280);
       await page.goto(base + "/", { waitUntil: "load" });
       await page.waitForSelector("#live[data-state=live]", { timeout: 10_000 });
       assert.match(await text(page, "#auth-state"), /API open/);
       assert.match(await text(page, "#settings"), /item_size_max\s+1048576/);
+      assert.match(await text(page, "#version"), /^\d+\.\d+\.\d+ \(memcached 1\.6\.18 protocol\)$/);
+      assert.match(await text(page, "#persist-state"), /^Snapshot on every clean stop: ok\.$/);
+      assert.match(await text(page, "#persistence"), /Restored at start\s+0 items/);
+      assert.match(await text(page, "#hotkeys-note"), /No reads sampled yet/);
 
       // Writes over memcached for a few seconds, until a chart shows the sets per second.
       const mc = await RawClient.connect(server.port);
@@ -121,6 +127,15 @@ Deno.test({
         await traffic;
       }
       assert.match(await text(page, "#tile-memory"), /of 16\.0 MiB/);
+
+      // Hot keys: many reads of one key put it first (the panel refreshes every 5 s).
+      const reads = Array(100).fill("dash:alpha").join(" ");
+      for (let i = 0; i < 20; i++) await mc.call(`get ${reads}\r\n`, "END\r\n");
+      await page.waitForFunction(
+        () => document.querySelector("#hotkeys tbody td")?.textContent === "dash:alpha",
+        { timeout: 10_000 },
+      );
+      assert.match(await text(page, "#hotkeys-note"), /sampled reads/);
       assert.match(await text(page, "#slabs"), /\d+ B/);
 
       // Paging: 25 keys at 20 a page.
@@ -230,6 +245,9 @@ Deno.test({
       assert.deepEqual(others, []);
       assert.equal(errors.length, 1);
     });
+    // The clean stop wrote the snapshot the persistence panel promised.
+    assert.ok((await Deno.stat(snapshot)).size > 0);
+    await Deno.remove(snapshot);
   },
 });
 
