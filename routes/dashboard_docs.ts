@@ -1,6 +1,6 @@
 /** The OpenAPI description of the dashboard's routes (routes/dashboard.ts, routes/stats_stream.ts). */
 
-import { badParameter, unauthorized } from "./introspect_docs.ts";
+import { badParameter, eventStream, unauthorized } from "./introspect_docs.ts";
 
 /** A dashboard file: public (it holds no data), revalidated by ETag. */
 const asset = (summary: string, type: string) => ({
@@ -21,10 +21,7 @@ export const DASHBOARD_PATHS = {
         '`{"at": <ms>, "stats": {...}, "slabs": {...}}`; a client that takes no event for ' +
         "5 s is dropped; the stream ends when the server stops",
       responses: {
-        "200": {
-          description: "The event stream",
-          content: { "text/event-stream": { schema: { type: "string" } } },
-        },
+        "200": eventStream,
         "400": badParameter,
         "401": unauthorized,
       },

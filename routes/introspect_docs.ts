@@ -4,6 +4,10 @@ export const unauthorized = {
   description: "Missing or wrong bearer token (when the server has one)",
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 };
+export const eventStream = {
+  description: "The event stream",
+  content: { "text/event-stream": { schema: { type: "string" } } },
+};
 export const badParameter = {
   description: "Bad parameter",
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
@@ -61,10 +65,7 @@ export const INTROSPECTION_PATHS = {
         },
       }],
       responses: {
-        "200": {
-          description: "The event stream",
-          content: { "text/event-stream": { schema: { type: "string" } } },
-        },
+        "200": eventStream,
         "400": badParameter,
         "401": unauthorized,
         "403": { description: "Watching is disabled (-W)" },
