@@ -98,7 +98,10 @@ async function killLoop(
   graceMs: number,
 ) {
   const dir = await Deno.makeTempDir();
-  const args = ["--persist-log", dir, "--fsync", fsync, "--persist-rewrite-size", "256k"];
+  // Room for every write of the long run (~16k sets a second): at the default -m 64 the cache
+  // starts evicting after ~25 s of writes, and an evicted write is no persistence loss.
+  const args = ["-m", "1024", "--persist-log", dir, "--fsync", fsync];
+  args.push("--persist-rewrite-size", "256k");
   let server = await startOurs(args);
   await preload(server.port, 20000);
   const all: Ack[] = [];
