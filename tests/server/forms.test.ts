@@ -62,3 +62,19 @@ Deno.test("deno run ... main.ts FLAGS, and with a leading --", async () => {
   await startsWith(RUN, false);
   await startsWith(RUN, true);
 });
+
+Deno.test("deno run main.ts FLAGS without permissions names the flag it needs", async () => {
+  // It used to say "-c 1024 needs 1088 free descriptors but only 0 can be opened (ulimit -n)".
+  const done = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "main.ts", "-p", String(freePort()), "--http-port", "0"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(done.stderr);
+  assert.equal(done.code, 71, text);
+  assert.match(text, /--allow-read/);
+  assert.match(text, /deno task start/);
+  assert.doesNotMatch(text, /ulimit/);
+});
