@@ -178,7 +178,8 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
-function isDisconnect(err: unknown): boolean {
+/** The peer went away (or the server closed the socket under it): not the server's fault. */
+export function isDisconnect(err: unknown): boolean {
   return err instanceof Deno.errors.ConnectionReset ||
     err instanceof Deno.errors.BrokenPipe ||
     err instanceof Deno.errors.BadResource ||

@@ -1,7 +1,7 @@
 import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
 import type { ConnectionInfo, ServerContext } from "../context.ts";
-import { newConnectionId, serveConnection } from "./connection.ts";
+import { isDisconnect, newConnectionId, serveConnection } from "./connection.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 
 const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
@@ -77,7 +77,13 @@ export async function acceptAll(
     }
     failing = false;
     const failed = (err: unknown) => {
-      log.warn("connection on {addr} failed: {err}", { addr: listenAddr, err: String(err) });
+      // A client that leaves mid-answer (`curl ... | head`) is a -v connection event, not a warning.
+      if (isDisconnect(err)) {
+        log.debug("connection on {addr} closed by the client: {err}", {
+          addr: listenAddr,
+          err: String(err),
+        });
+      } else log.warn("connection on {addr} failed: {err}", { addr: listenAddr, err: String(err) });
       close(conn);
     };
     let p: Promise<void> | void;

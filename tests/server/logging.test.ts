@@ -104,3 +104,24 @@ Deno.test("--http-token on the command line warns that process lists show it", a
   assert.match(out, /--http-token shows the token in process lists/);
   assert.doesNotMatch(out, /visible-token/);
 });
+
+Deno.test("an HTTP client that leaves mid-answer is no warning without -v, a -v line with it", async () => {
+  // `curl -N .../stats/stream | head -c 200` (as the README's examples run) used to log
+  // `WRN connection on "tcp:127.0.0.1:8000" failed: BrokenPipe` at the default level.
+  const leave = async (s: Child) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.httpPort });
+    await conn.write(new TextEncoder().encode("GET /stats/stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+    await conn.read(new Uint8Array(256));
+    conn.close();
+    // The next event, a second later, finds the connection gone.
+    await new Promise((r) => setTimeout(r, 1500));
+  };
+  const quiet = await withServer([], leave);
+  assert.doesNotMatch(quiet, /WRN|ERR/, quiet);
+  const verbose = await withServer(["-v"], leave);
+  assert.match(
+    verbose,
+    /DBG .*connection on "?tcp:127\.0\.0\.1:\d+"? closed by the client/,
+    verbose,
+  );
+});
