@@ -13,6 +13,13 @@ const MAX_DATAGRAM = 1400;
 const DATA_PER_DATAGRAM = MAX_DATAGRAM - HEADER;
 /** The sequence number is 16 bits: an answer longer than this many datagrams is cut. */
 const MAX_DATAGRAMS = 0xffff;
+/**
+ * Answer bytes handed to the socket and not yet sent, all senders together. UDP has no
+ * backpressure: past this, datagrams are dropped (as a full socket buffer drops them) and the
+ * rest of the request is not answered, so a small datagram asking for a huge answer costs
+ * neither unbounded memory nor a long stall of the event loop.
+ */
+const MAX_PENDING_BYTES = 4 << 20;
 
 /** One bound UDP socket (-U), served until `close`. */
 export interface UdpDoor {
@@ -61,8 +68,10 @@ export function serveUdp(
   ctx.connections.add(info);
   counters.curr_connections++;
   const out = new Output();
+  let pendingBytes = 0;
 
-  const send = (requestId: number, to: dgram.RemoteInfo) => {
+  /** Sends what `out` holds as one answer; false once the socket has more than it may queue. */
+  const send = (requestId: number, to: dgram.RemoteInfo): boolean => {
     const data = out.view();
     const total = Math.min(Math.ceil(data.length / DATA_PER_DATAGRAM), MAX_DATAGRAMS);
     for (let seq = 0; seq < total; seq++) {
@@ -75,11 +84,14 @@ export function serveUdp(
       datagram[4] = total >> 8;
       datagram[5] = total & 0xff;
       datagram.set(chunk, HEADER);
+      if (pendingBytes + datagram.length > MAX_PENDING_BYTES) break;
+      pendingBytes += datagram.length;
       counters.bytes_written += datagram.length;
-      // A full socket buffer loses the datagram, as UDP may; nothing to retry.
-      socket.send(datagram, to.port, to.address, () => {});
+      // A datagram the network loses is lost, as UDP may; nothing to retry.
+      socket.send(datagram, to.port, to.address, () => (pendingBytes -= datagram.length));
     }
     out.reset();
+    return pendingBytes < MAX_PENDING_BYTES / 2;
   };
 
   socket.on("message", (msg: Uint8Array, from: dgram.RemoteInfo) => {
@@ -96,8 +108,9 @@ export function serveUdp(
         const next = session.consume(msg, pos, msg.length, out);
         // Past FLUSH_AT the answer so far goes out as a message of its own (memcached, too,
         // numbers each response on its own), so a long multi-get is not built whole.
-        if (out.full()) send(requestId, from);
-        else if (next === pos) break; // the rest is an incomplete request
+        if (out.full()) {
+          if (!send(requestId, from)) break;
+        } else if (next === pos) break; // the rest is an incomplete request
         pos = next;
       }
       if (out.length > 0) send(requestId, from);
