@@ -95,7 +95,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         const tcp = listenOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () => Deno.listen(addr),
+          () => Deno.listen({ ...addr, tcpBacklog: config.tcpBacklog }),
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);

@@ -17,6 +17,8 @@ export interface Config {
   port: number;
   listen: string;
   udpPort: number;
+  /** -b: the memcached TCP listeners' backlog. */
+  tcpBacklog: number;
   unixSocket: string | null;
   unixMask: number;
   maxBytes: number;
@@ -82,8 +84,8 @@ export const PORT_FILE_ENV = "MEMCACHED_PORT_FILENAME";
 /** The only environment variables read; `deno task start` grants access to just these. */
 export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV, PORT_FILE_ENV];
 
-/** The backlog Deno's TCP listener uses (it has no option for another). */
-export const TCP_BACKLOG = 511;
+/** memcached's default listen backlog (-b). */
+const TCP_BACKLOG = 1024;
 
 export type ParseResult = { config: Config } | { exit: "help" | "version" };
 
@@ -176,10 +178,9 @@ export function parseConfig(
     ignore("-t", "one event loop serves all connections");
   }
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
-  if (v["listen-backlog"] !== undefined) {
-    parseNumber("-b", v["listen-backlog"], 1, 2 ** 31 - 1);
-    ignore("-b", `Deno's listener fixes the TCP backlog at ${TCP_BACKLOG}`);
-  }
+  const tcpBacklog = v["listen-backlog"] === undefined
+    ? TCP_BACKLOG
+    : parseNumber("-b", v["listen-backlog"], 1, 2 ** 31 - 1);
   if (v["slab-growth-factor"] !== undefined) ignore("-f", "no slab classes to tune");
   if (v["slab-min-size"] !== undefined) ignore("-n", "no slab classes to tune");
   if (v["enable-largepages"]) ignore("-L", "no large pages");
@@ -273,6 +274,7 @@ export function parseConfig(
     // Repeated -l are joined with commas, as memcached keeps them (`stats settings` inter).
     listen: v.listen === undefined ? "127.0.0.1" : [...new Set(v.listen)].join(","),
     udpPort,
+    tcpBacklog,
     unixSocket,
     unixMask: parseInt(mask, 8),
     maxBytes: memoryMb * 1024 * 1024,

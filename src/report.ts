@@ -2,7 +2,6 @@ import process from "node:process";
 import { bytesEqualAscii } from "./bytes.ts";
 import type { ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
-import { TCP_BACKLOG } from "./config.ts";
 import { RESERVED_DESCRIPTORS } from "./limits.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
 import { introspection } from "./introspect/introspection.ts";
@@ -198,7 +197,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],
     ["reqs_per_event", config.reqsPerEvent],
     ["cas_enabled", config.casEnabled ? "yes" : "no"],
-    ["tcp_backlog", TCP_BACKLOG],
+    ["tcp_backlog", config.tcpBacklog],
     ["binding_protocol", config.protocol === "auto" ? "auto-negotiate" : config.protocol],
     ["auth_enabled_sasl", config.saslEnabled ? "yes" : "no"],
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],

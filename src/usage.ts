@@ -9,6 +9,7 @@ memcached flags:
   -p, --port=<num>          TCP port to listen on (default 11211, 0 = off, -1 = any free port)
   -l, --listen=<addr>       interfaces to listen on, comma separated, each host or host:port
                             (default 127.0.0.1)
+  -b, --listen-backlog=<n>  the memcached TCP listeners' backlog (default 1024)
   -U, --udp-port=<num>      UDP port to listen on, on the -l addresses (default 0, off; memcached's
                             framing; without -p, TCP takes this port too)
   -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given);
@@ -37,7 +38,7 @@ memcached flags:
   -W, --disable-watch       disable "watch" and GET /watch
   -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler
   -e, --memory-file=<file>  save items there on a clean stop, load them at start
-  accepted and ignored (with a warning): -t -u -b -f -n -L -k -r -N
+  accepted and ignored (with a warning): -t -u -f -n -L -k -r -N
   refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
   $${PORT_FILE_ENV}=<file>: write "TCP INET: <port>" lines there once listening
 
