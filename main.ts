@@ -20,7 +20,7 @@ import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
-import { bindUdp, serveUdp, type UdpDoor } from "./src/server/udp.ts";
+import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
 import {
   bindOrExplain,
   clearStaleSocket,
@@ -77,7 +77,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
-  const udpSockets: Awaited<ReturnType<typeof bindUdp>>[] = [];
+  const udpSockets: UdpSocket[] = [];
   let http: HttpServer | null = null;
   let httpPort = 0;
   try {

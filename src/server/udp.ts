@@ -21,6 +21,9 @@ const MAX_DATAGRAMS = 0xffff;
  */
 const MAX_PENDING_BYTES = 4 << 20;
 
+/** A UDP socket bound by `bindUdp`, to be served by `serveUdp`. */
+export type UdpSocket = dgram.Socket;
+
 /** One bound UDP socket (-U), served until `close`. */
 export interface UdpDoor {
   addr: Deno.NetAddr;
@@ -31,12 +34,18 @@ export interface UdpDoor {
  * Binds memcached's UDP door on one address. node:dgram rather than Deno.listenDatagram, which
  * still needs --unstable-net.
  */
-export function bindUdp(hostname: string, port: number): Promise<dgram.Socket> {
+export function bindUdp(hostname: string, port: number): Promise<UdpSocket> {
   const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
   return new Promise((resolve, reject) => {
-    socket.once("error", reject);
+    const failed = (err: Error) => {
+      try {
+        socket.close();
+      } catch { /* never opened */ }
+      reject(err);
+    };
+    socket.once("error", failed);
     socket.bind(port, hostname, () => {
-      socket.off("error", reject);
+      socket.off("error", failed);
       resolve(socket);
     });
   });
@@ -51,7 +60,7 @@ export function bindUdp(hostname: string, port: number): Promise<dgram.Socket> {
  */
 export function serveUdp(
   ctx: ServerContext,
-  socket: dgram.Socket,
+  socket: UdpSocket,
   newSession: SessionFactory,
 ): UdpDoor {
   const counters = ctx.store.counters;
