@@ -155,7 +155,6 @@ export function watchPersistence() {
       : p.persist_mode === "log"
       ? `Log with fsync ${p.persist_fsync}: ${p.persist_status}.`
       : `Snapshot on every clean stop: ${p.persist_status}.`;
-    byId("persist-state").dataset.status = off ? "off" : String(p.persist_status);
     const log = p.persist_mode === "log";
     const rows = off ? [] : [
       ["Errors", formatCount(p.persist_errors)],
