@@ -90,7 +90,7 @@ export class Restorer {
         const deadline = view.getUint32(start + 5);
         this.deadline = deadline;
         // Everything applied so far was stored before this flush_all, so before its deadline.
-        if (deadline <= now) store.flush(0);
+        if (deadline <= now) store.dropAll();
         return;
       }
     }

@@ -18,7 +18,19 @@ import {
  * Lookups return a handle (a slot, -1 when there is none) that the accessors read. A handle and
  * the views it returns stay valid until the next mutating call.
  */
+/** Slots the flush sweep passes a turn (about 5 ms of work). */
+const FLUSH_SWEEP = 100_000;
+/**
+ * How long flushed items wait before the sweep: a get right after flush_all still meets its item
+ * and counts get_flushed, as with memcached, whose LRU maintainer comes round a little later.
+ */
+const FLUSH_SWEEP_DELAY_MS = 100;
+
 export class Cache extends CacheCore {
+  /** Slots the flush sweep still has to pass since the last flush_all. */
+  private flushSweepLeft = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
   // ---- writes -------------------------------------------------------------------------------
 
   /**
@@ -211,16 +223,34 @@ export class Cache extends CacheCore {
     return "ok";
   }
 
-  /** flush_all: with a delay, items stored before now + delay die when that time comes. */
+  /**
+   * flush_all. With a delay, items stored before now + delay die when that time comes. Without,
+   * as memcached: every item stored before it is flushed where it lies, met later as a miss that
+   * counts get_flushed, and reclaimed by the sweeper (quickly, see startSweeper) or by a write
+   * that needs room. With CAS the line is exact (every earlier CAS); without CAS (-C) it is the
+   * second, so items stored later in the same second are flushed too, as memcached's are.
+   */
   flush(delay = 0): void {
     this.counters.cmd_flush++;
     if (delay > 0) {
-      this.log.flushDeadline = this.absoluteExptime(delay);
+      this.log.flushed.deadline = this.absoluteExptime(delay);
       return;
     }
-    this.log.flushDeadline = 0;
+    // With -M no write may evict, and only eviction walks reclaim: the items go at once.
+    if (!this.options.evict) {
+      this.log.flushed.deadline = 0;
+      this.dropAll();
+      return;
+    }
+    this.log.flushed.now(this.clock.now, this.options.casEnabled ? ++this.casCounter : 0);
+    this.sweepFlushed();
+  }
+
+  /** Forgets every item at once, counting nothing (a restore replaying a flush_all). */
+  dropAll(): void {
     this.log.clear();
     this.sweepCursor = 0;
+    this.flushSweepLeft = 0;
   }
 
   /** Starts the background sweep that reclaims expired items a few at a time. */
@@ -230,9 +260,29 @@ export class Cache extends CacheCore {
     Deno.unrefTimer(this.sweepTimer);
   }
 
+  /**
+   * After a flush_all, while the sweeper runs (a server, not a unit test): one pass over every
+   * slot, FLUSH_SWEEP a turn, from FLUSH_SWEEP_DELAY_MS on, as memcached's LRU maintainer unlinks
+   * flushed items soon after. `curr_items` and `bytes` come down within a fraction of a second.
+   */
+  private sweepFlushed(): void {
+    if (this.sweepTimer === undefined) return;
+    this.flushSweepLeft = this.s.top;
+    if (this.flushTimer !== undefined) return;
+    const step = () => {
+      const budget = Math.min(this.flushSweepLeft, FLUSH_SWEEP);
+      this.flushSweepLeft -= budget;
+      this.sweep(budget);
+      this.flushTimer = this.flushSweepLeft > 0 ? setTimeout(step, 0) : undefined;
+      if (this.flushTimer === undefined) this.log.flushed.swept(this.clock.now);
+    };
+    this.flushTimer = setTimeout(step, FLUSH_SWEEP_DELAY_MS);
+  }
+
   stopSweeper(): void {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.sweepTimer = this.flushTimer = undefined;
   }
 
   /** Reclaims expired items among the next `budget` slots, walking on from the last call. */

@@ -18,6 +18,7 @@
 import type { Clock } from "../clock.ts";
 import type { Counters } from "../stats.ts";
 import { ClassStats } from "./classes.ts";
+import { FlushLine } from "./flush_line.ts";
 import { Ghost } from "./ghost.ts";
 import { RECORD_HEADER, Segments } from "./segments.ts";
 import { Slots } from "./slots.ts";
@@ -54,8 +55,8 @@ export class ItemLog {
   maxBytes: number;
   /** Bytes items occupy, counted as memcached's ITEM_ntotal. */
   usedBytes = 0;
-  /** flush_all with a delay: items stored before this unix time die once it has come. */
-  flushDeadline = 0;
+  /** What flush_all has made dead. */
+  readonly flushed = new FlushLine();
 
   private readonly evict: boolean;
   private readonly overhead: number;
@@ -115,8 +116,7 @@ export class ItemLog {
   }
 
   isFlushed(h: number, now: number): boolean {
-    return this.flushDeadline !== 0 && now >= this.flushDeadline &&
-      this.slots.storedAt[h] < this.flushDeadline;
+    return this.flushed.covers(this.slots, h, now);
   }
 
   isDead(h: number, now: number): boolean {
@@ -199,7 +199,7 @@ export class ItemLog {
     return cls;
   }
 
-  /** Forgets every item (flush_all): every segment becomes free. */
+  /** Forgets every item at once: every segment becomes free. */
   clear(): void {
     this.slots.clear();
     this.segments.clear();

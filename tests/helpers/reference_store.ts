@@ -66,6 +66,9 @@ export class ReferenceStore {
   private usedBytes = 0;
   /** flush_all with a delay: items stored before this unix time die once it has come. */
   private flushDeadline = 0;
+  /** flush_all now (memcached's oldest_live and oldest_cas): items up to this second, or below this CAS. */
+  private flushedUpTo = 0;
+  private flushCas = 0n;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private sweepCursor = -1;
 
@@ -408,6 +411,17 @@ export class ReferenceStore {
       return;
     }
     this.flushDeadline = 0;
+    if (this.options.evict) {
+      // Flushed where they lie, met (get_flushed) or reclaimed later, as memcached does.
+      const now = this.clock.now;
+      if (this.options.casEnabled) {
+        this.flushedUpTo = now - 1;
+        this.flushCas = ++this.casCounter;
+      } else {
+        this.flushedUpTo = now;
+      }
+      return;
+    }
     this.index.clear();
     this.slots.length = 0;
     this.freeSlots.length = 0;
@@ -463,6 +477,9 @@ export class ReferenceStore {
   }
 
   private isFlushed(item: Item, now: number): boolean {
+    if (this.flushedUpTo !== 0 && (item.storedAt <= this.flushedUpTo || item.cas < this.flushCas)) {
+      return true;
+    }
     return this.flushDeadline !== 0 && now >= this.flushDeadline &&
       item.storedAt < this.flushDeadline;
   }

@@ -91,8 +91,44 @@ both("counts bytes as memcached's ITEM_ntotal and gives them back", (make) => {
   assert.equal(store.delete(bytes("f")), "deleted");
   assert.equal(store.currItems, 1);
   store.flush();
+  store.sweep(100);
   assert.equal(store.bytes, 0);
   assert.equal(store.currItems, 0);
+});
+
+both(
+  "flush_all now flushes items where they lie, met as get_flushed, as memcached does",
+  (make, clock) => {
+    const store = make(options(100_000));
+    assert.equal(store.store("set", bytes("a"), bytes("1"), 0, 0), "stored");
+    store.flush();
+    // Stored after the flush in the same second: alive, for CAS orders them.
+    assert.equal(store.store("set", bytes("b"), bytes("2"), 0, 0), "stored");
+    assert.equal(store.currItems, 2, "the flushed item is still counted until reclaimed");
+    assert.equal(store.get(bytes("a")), -1);
+    assert.equal(store.counters.get_flushed, 1);
+    assert.notEqual(store.get(bytes("b")), -1);
+    clock.advance(1);
+    assert.notEqual(store.get(bytes("b")), -1, "a second later it is still alive");
+    assert.equal(store.currItems, 1);
+  },
+);
+
+both("without CAS (-C), flush_all also flushes what the same second stores after it", (make) => {
+  const store = make({ ...options(100_000), casEnabled: false });
+  store.store("set", bytes("a"), bytes("1"), 0, 0);
+  store.flush();
+  store.store("set", bytes("b"), bytes("2"), 0, 0);
+  assert.equal(store.get(bytes("b")), -1, "memcached's oldest_live covers the whole second");
+  assert.equal(store.counters.get_flushed, 1);
+});
+
+both("with -M, flush_all frees the memory at once (no write may evict to reclaim it)", (make) => {
+  const store = make({ ...options(100_000), evict: false });
+  store.store("set", bytes("a"), bytes("1"), 0, 0);
+  store.flush();
+  assert.equal(store.currItems, 0);
+  assert.equal(store.bytes, 0);
 });
 
 both("keeps to -m: no more counted bytes than the limit, however much is stored", (make) => {

@@ -122,5 +122,7 @@ Deno.test("flush with a delay spares items stored after the deadline", () => {
   store.store("set", k("new"), k("x"), 0, 0);
   assert.notEqual(store.get(k("new")), -1);
   store.flush();
+  assert.equal(store.get(k("new")), -1);
+  store.sweep(100);
   assert.equal(store.currItems, 0);
 });

@@ -67,6 +67,23 @@ Deno.test("flush_all with a delay kills items stored before the deadline", async
   });
 });
 
+Deno.test("flush_all: a get right after counts get_flushed; the items are reclaimed soon after", async () => {
+  await withServer([], async (_s, c) => {
+    await c.call("set a 0 0 1\r\nx\r\nset b 0 0 1\r\ny\r\n", "STORED\r\nSTORED\r\n");
+    assert.equal(await c.call("flush_all\r\n"), "OK\r\n");
+    assert.equal(await c.call("set c 0 0 1\r\nz\r\n"), "STORED\r\n");
+    assert.equal(await c.call("get a c\r\n", "END\r\n"), "VALUE c 0 1\r\nz\r\nEND\r\n");
+    const soon = await c.call("stats\r\n", "END\r\n");
+    assert.equal(stat(soon, "get_flushed"), 1);
+    assert.equal(stat(soon, "curr_items"), 2, "b is flushed where it lies until reclaimed");
+    await new Promise((r) => setTimeout(r, 600));
+    const later = await c.call("stats\r\n", "END\r\n");
+    assert.equal(stat(later, "curr_items"), 1);
+    assert.equal(stat(later, "crawler_reclaimed"), 1);
+    assert.equal(await c.call("get b c\r\n", "END\r\n"), "VALUE c 0 1\r\nz\r\nEND\r\n");
+  });
+});
+
 Deno.test("-m bounds memory: least recently used items are evicted first", async () => {
   await withServer(["-m", "1", "-I", "512k"], async (_s, c) => {
     const value = "v".repeat(10000);
