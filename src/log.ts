@@ -41,6 +41,31 @@ export function traceCommand(connection: number, line: string): void {
   commands.trace(`<${connection} ${line.replace(CONTROL, "?")}`);
 }
 
+/**
+ * memcached's -vv lines for an answer: `>id sending key k` for each value and `>id END` for a
+ * retrieval, else the answer's first line (STORED, NOT_FOUND, a number, an error). Never a value.
+ */
+export function traceAnswer(connection: number, answer: Uint8Array): void {
+  let p = 0;
+  while (startsWith(answer, p, "VALUE ")) {
+    const eol = answer.indexOf(10, p);
+    if (eol === -1) return;
+    const words = latin1.decode(answer.subarray(p, eol)).trim().split(" ");
+    commands.trace(`>${connection} sending key ${words[1].replace(CONTROL, "?")}`);
+    p = eol + 1 + Number(words[3]) + 2;
+  }
+  const eol = answer.indexOf(13, p);
+  if (eol > p) commands.trace(`>${connection} ${latin1.decode(answer.subarray(p, eol))}`);
+}
+
+function startsWith(bytes: Uint8Array, at: number, text: string): boolean {
+  if (at + text.length > bytes.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+const latin1 = new TextDecoder("latin1");
+
 /** True when -vv asked for every command (checked once per session, not per request). */
 export function tracing(): boolean {
   return commands.isEnabledFor("trace");

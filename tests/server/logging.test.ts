@@ -24,9 +24,12 @@ async function textCommands(s: Child) {
   c.close();
 }
 
-Deno.test("-vv logs every command as memcached's `<id command` lines, never a value", async () => {
+Deno.test("-vv logs every command and answer as memcached's `<id` and `>id` lines, never a value", async () => {
   const out = await withServer(["-vv"], async (s) => {
     await textCommands(s);
+    const c = await RawClient.connect(s.port);
+    await c.call("delete nothing\r\nmg greeting v\r\nbogus\r\n", "ERROR\r\n");
+    c.close();
     const b = await BinaryClient.connect(s.port);
     await b.call(1, { opcode: 0x00, key: "greeting" });
     b.close();
@@ -34,6 +37,10 @@ Deno.test("-vv logs every command as memcached's `<id command` lines, never a va
   assert.match(out, /<\d+ set greeting 0 0 11\n/);
   assert.match(out, /<\d+ get greeting\n/);
   assert.match(out, /<\d+ bin get greeting\n/);
+  // memcached's answer lines: one-line answers as they are, a retrieval as its keys and END.
+  assert.match(out, />(\d+) STORED\n.*<\1 get greeting\n.*>\1 sending key greeting\n.*>\1 END\n/s);
+  assert.match(out, />(\d+) NOT_FOUND\n.*<\1 mg greeting v\n.*<\1 bogus\n.*>\1 ERROR\n/s);
+  assert.doesNotMatch(out, />\d+ (VA|HD)/, "meta answers are not logged, as memcached's are not");
   assert.doesNotMatch(out, /hello world/);
 });
 

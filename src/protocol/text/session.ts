@@ -23,7 +23,7 @@ import {
   verbosityCommand,
 } from "./classic.ts";
 import { CommandLine, NEED_MORE } from "./line.ts";
-import { traceCommand, tracing } from "../../log.ts";
+import { traceAnswer, traceCommand, tracing } from "../../log.ts";
 import { metaCommand } from "./meta/dispatch.ts";
 import { slabsCommand } from "./slabs.ts";
 
@@ -79,9 +79,16 @@ export class TextSession extends CommandLine implements Session {
         return pos;
       }
       const lineEnd = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
+      const mark = out.length;
       const next = this.command(pos, lineEnd, nl + 1, end);
       if (next === NEED_MORE) return pos;
-      if (this.traceId !== 0) traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
+      if (this.traceId !== 0) {
+        traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
+        // As memcached: meta and stats answers are not logged.
+        if (!this.tokenIs(0, "stats") && !(buf[this.tok[0]] === 109 && this.tokenLength(0) === 2)) {
+          traceAnswer(this.traceId, out.buf.subarray(mark, out.length));
+        }
+      }
       pos = next;
       if (out.full()) return pos;
       if (this.pending !== null) {
