@@ -104,7 +104,12 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
       return status;
     },
   };
-  return waitForPort(port === 0 ? httpPort : port, process).then(() => child, async (err) => {
+  // Every door the server opens: memcached's listener is bound while the HTTP app is still being
+  // built, so a client that saw memcached answer could still find the HTTP port closed.
+  const ready = Promise.all(
+    [port, httpPort].filter((p) => p > 0).map((p) => waitForPort(p, process)),
+  );
+  return ready.then(() => child, async (err) => {
     await child.stop("SIGKILL");
     throw new Error(`${err.message}\n${text}`);
   });
