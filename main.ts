@@ -75,6 +75,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Hot-key sampling starts with the server, not with the first question about it.
   introspection(ctx);
 
+  // The HTTP app is built before any door opens, so that the doors open together: a client that
+  // finds memcached answering finds HTTP answering too. At -vv every request is logged, so none
+  // takes the fast path around the log.
+  const door = config.httpPort === 0 ? null : createHttpDoor(ctx);
+  const httpHandler = door === null || config.verbosity < 2
+    ? door
+    : { fetch: logRequests(door.fetch), plainRead: null };
+
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
   const udpSockets: UdpSocket[] = [];
@@ -111,18 +119,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
       });
       listeners.push(unix);
     }
-    if (config.httpPort !== 0) {
-      const door = createHttpDoor(ctx);
-      // At -vv every request is logged, so none takes the fast path around the log.
-      const handler = config.verbosity >= 2
-        ? { fetch: logRequests(door.fetch), plainRead: null }
-        : door;
+    if (httpHandler !== null) {
       const listener = listenOrExplain(
         "HTTP",
         `${config.httpHost}:${config.httpPort}`,
         () => Deno.listen({ hostname: config.httpHost, port: config.httpPort }),
       );
-      http = serveHttp(ctx, listener, handler);
+      http = serveHttp(ctx, listener, httpHandler);
       httpPort = http.addr.port;
     }
   } catch (err) {
