@@ -18,7 +18,7 @@ import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
-import { acceptLoop, startIdleReaper } from "./src/server/listener.ts";
+import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
 import {
@@ -89,7 +89,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let http: HttpServer | null = null;
   let httpPort = 0;
   try {
-    // UDP first, as memcached binds it (and lists it in the port file) before TCP.
+    // Before the other doors, which then bind together (binding UDP waits).
     if (config.udpPort !== 0) {
       for (const addr of listenAddresses(config.listen, config.udpPort)) {
         const where = `${addr.hostname}:${addr.port}`;
@@ -242,7 +242,7 @@ async function main(args: string[]): Promise<number> {
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
   if (config.portFile !== null && (server.port !== 0 || server.udpAddrs.length > 0)) {
-    writeFileAtomically(config.portFile, portFileLines([...server.udpAddrs, ...server.tcpAddrs]));
+    writeFileAtomically(config.portFile, portFileLines([...server.tcpAddrs, ...server.udpAddrs]));
   }
   const memcachedAddr = config.port === 0
     ? "off"
@@ -252,7 +252,7 @@ async function main(args: string[]): Promise<number> {
       .join(", ");
   const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
-  const udpAddr = server.udpAddrs.map((a) => ` and udp:${a.hostname}:${a.port}`).join("");
+  const udpAddr = server.udpAddrs.map((a) => ` and ${describe(a)}`).join("");
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).
   log.info(
     `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}${udpAddr}, HTTP ` +

@@ -29,6 +29,18 @@ export function fail(
   });
 }
 
+/**
+ * An error in the door's shape as a PlainAnswer, for one built once and answered often. Only for
+ * outcomes (OUTCOMES): nothing counts it in `http_errors`.
+ */
+export function plainError(status: number, error: string, message: string): PlainAnswer {
+  return {
+    status,
+    headers: [["content-type", "application/json"]],
+    body: new TextEncoder().encode(JSON.stringify({ error, message })),
+  };
+}
+
 /** A Response for an answer the server could also write without one (the Response copies it). */
 export function asResponse(answer: Response | PlainAnswer): Response {
   if (answer instanceof Response) return answer;

@@ -7,7 +7,7 @@ import type { ServerContext } from "../src/context.ts";
 import { markFetched, type Store } from "../src/store/store.ts";
 import { isValidKey, type StoreMode } from "../src/store/types.ts";
 import type { PlainAnswer } from "../src/http_answer.ts";
-import { asResponse, fail, json } from "./errors.ts";
+import { asResponse, fail, json, plainError } from "./errors.ts";
 import {
   BadParameter,
   base64,
@@ -53,15 +53,9 @@ export function keyRoutes(
       "bad_key",
       "a key is 1 to 250 bytes (UTF-8, percent-decoded) without spaces or control characters",
     );
-  const missing = () => fail(counters, 404, "not_found", "no item with this key");
-  /** The hot path's miss: the same answer as missing(), without a Response. */
-  const missingPlain: PlainAnswer = {
-    status: 404,
-    headers: [["content-type", "application/json"]],
-    body: new TextEncoder().encode(
-      JSON.stringify({ error: "not_found", message: "no item with this key" }),
-    ),
-  };
+  /** A miss, built once: the hot path answers it without a Response. */
+  const missingPlain = plainError(404, "not_found", "no item with this key");
+  const missing = () => asResponse(missingPlain);
   const changed = (message: string) => fail(counters, 412, "precondition_failed", message);
   const tooLarge = () =>
     fail(counters, 413, "too_large", "the value is larger than the item size limit (-I)");

@@ -37,7 +37,7 @@ export async function bindOrExplain<T>(
 
 function explained(door: string, address: string, err: unknown): ListenError {
   if (err instanceof ListenError) return err;
-  // Deno appends "(os error 98)" and node:dgram prefixes "bind"; the reason is what remains.
+  // Deno appends "(os error 98)" and sometimes the call; the first clause is the reason.
   const reason = (err as Error).message.replace(/\s*\(os error \d+\)$/, "");
   return new ListenError(door, address, reason);
 }

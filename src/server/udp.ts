@@ -85,6 +85,7 @@ export function serveUdp(
     const total = Math.min(Math.ceil(data.length / DATA_PER_DATAGRAM), MAX_DATAGRAMS);
     for (let seq = 0; seq < total; seq++) {
       const chunk = data.subarray(seq * DATA_PER_DATAGRAM, (seq + 1) * DATA_PER_DATAGRAM);
+      if (pendingBytes + HEADER + chunk.length > MAX_PENDING_BYTES) break;
       const datagram = new Uint8Array(HEADER + chunk.length);
       datagram[0] = requestId >> 8;
       datagram[1] = requestId & 0xff;
@@ -93,7 +94,6 @@ export function serveUdp(
       datagram[4] = total >> 8;
       datagram[5] = total & 0xff;
       datagram.set(chunk, HEADER);
-      if (pendingBytes + datagram.length > MAX_PENDING_BYTES) break;
       pendingBytes += datagram.length;
       counters.bytes_written += datagram.length;
       // A datagram the network loses is lost, as UDP may; nothing to retry.

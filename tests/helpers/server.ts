@@ -1,4 +1,5 @@
 /** Starts the real server (main.ts) or the real memcached as child processes on free ports. */
+import dgram from "node:dgram";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The same permissions as `deno task start`, so a missing one fails in tests too. */
@@ -133,6 +134,45 @@ export function startOurs(args: string[] = [], nofile?: number): Promise<Child> 
   if (nofile === undefined) return spawn(Deno.execPath(), full, port, httpPort);
   const limited = [`-c`, `ulimit -n ${nofile} && exec "$0" "$@"`, Deno.execPath(), ...full];
   return spawn("sh", limited, port, httpPort);
+}
+
+/** A UDP port that was free a moment ago. */
+export function freeUdpPort(): Promise<number> {
+  const probe = dgram.createSocket("udp4");
+  return new Promise((resolve) =>
+    probe.bind(0, "127.0.0.1", () => {
+      const port = probe.address().port;
+      probe.close();
+      resolve(port);
+    })
+  );
+}
+
+/**
+ * Runs `program args` with MEMCACHED_PORT_FILENAME set until it has written the file (flags the
+ * start helpers cannot wait on, such as -p -1), stops it, and returns what the file says.
+ */
+export async function readPortFile(program: string, args: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/ports`;
+  const child = new Deno.Command(program, {
+    args,
+    env: { MEMCACHED_PORT_FILENAME: file },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let text = "";
+  for (let i = 0; i < 100 && text === ""; i++) {
+    try {
+      text = await Deno.readTextFile(file);
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill("SIGTERM");
+  await child.status;
+  await Deno.remove(dir, { recursive: true });
+  return text;
 }
 
 /** Path of a program on PATH, or null. */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { RawClient } from "../helpers/client.ts";
 import { assertHealthy, RssWatch, storeSentinels } from "../helpers/hostile.ts";
-import { startOurs } from "../helpers/server.ts";
+import { freeUdpPort, startOurs } from "../helpers/server.ts";
 
 const BIG = 500_000;
 /** One datagram: a multi-get of the big value as often as 60 KB allows (about 15 GB of answer). */
@@ -20,11 +20,7 @@ Deno.test("UDP: datagrams asking for gigabytes neither stall the server nor fill
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const probe = dgram.createSocket("udp4");
-  const udpPort = await new Promise<number>((r) =>
-    probe.bind(0, "127.0.0.1", () => r(probe.address().port))
-  );
-  probe.close();
+  const udpPort = await freeUdpPort();
   const server = await startOurs(["-U", String(udpPort), "-m", "64"]);
   const attacker = dgram.createSocket("udp4");
   try {

@@ -7,6 +7,7 @@ import {
   freePort,
   missing,
   NO_MEMCACHED,
+  readPortFile,
   runMain,
   startMemcached,
   startOurs,
@@ -142,39 +143,17 @@ Deno.test("the refusals above are real memcached's", { ignore: NO_MEMCACHED }, a
 });
 
 /** Starts a server with `-p -1` and MEMCACHED_PORT_FILENAME; returns the file's text. */
-async function portFile(start: (env: Record<string, string>) => Promise<() => Promise<void>>) {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/ports`;
-  const stop = await start({ MEMCACHED_PORT_FILENAME: file });
-  let text = "";
-  for (let i = 0; i < 100 && text === ""; i++) {
-    try {
-      text = await Deno.readTextFile(file);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  await stop();
-  await Deno.remove(dir, { recursive: true });
-  return text;
-}
-
-/** A child that runs until stopped, for flags the start helpers cannot wait on (-p -1). */
-function spawn(cmd: string, args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(cmd, { args, env, stdout: "null", stderr: "null" }).spawn();
-  return () => {
-    child.kill("SIGTERM");
-    return child.status.then(() => {});
-  };
-}
-
 Deno.test("-p -1 picks a free port and writes it to MEMCACHED_PORT_FILENAME", async () => {
   const main = new URL("../../main.ts", import.meta.url).pathname;
-  const text = await portFile((env) =>
-    Promise.resolve(
-      spawn(Deno.execPath(), ["run", "-A", main, "-p", "-1", "--http-port", "0"], env),
-    )
-  );
+  const text = await readPortFile(Deno.execPath(), [
+    "run",
+    "-A",
+    main,
+    "-p",
+    "-1",
+    "--http-port",
+    "0",
+  ]);
   const m = /^TCP INET: (\d+)\n$/.exec(text);
   assert.ok(m, JSON.stringify(text));
   assert.notEqual(Number(m[1]), 0);
@@ -183,7 +162,7 @@ Deno.test("-p -1 picks a free port and writes it to MEMCACHED_PORT_FILENAME", as
 Deno.test("the port file has memcached's format", { ignore: NO_MEMCACHED }, async () => {
   const user = Deno.uid() === 0 ? ["-u", "root"] : [];
   const args = ["-p", "-1", "-U", "0", "-l", "127.0.0.1", ...user];
-  const text = await portFile((env) => Promise.resolve(spawn(which("memcached")!, args, env)));
+  const text = await readPortFile(which("memcached")!, args);
   assert.match(text, /^TCP INET: \d+\n$/);
 });
 

@@ -7,10 +7,13 @@ import { withBoth } from "../helpers/differential.ts";
 import {
   type Child,
   freePort,
+  freeUdpPort,
   NO_MEMCACHED,
+  readPortFile,
   runMain,
   startMemcached,
   startOurs,
+  which,
 } from "../helpers/server.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -64,18 +67,6 @@ class UdpClient {
   close(): void {
     this.socket.close();
   }
-}
-
-/** A UDP port that was free a moment ago. */
-function freeUdpPort(): Promise<number> {
-  const probe = dgram.createSocket("udp4");
-  return new Promise((resolve) =>
-    probe.bind(0, "127.0.0.1", () => {
-      const port = probe.address().port;
-      probe.close();
-      resolve(port);
-    })
-  );
 }
 
 /** Runs `body` with memcached and this server, each with a UDP door and its client. */
@@ -209,8 +200,6 @@ Deno.test(
   opts,
   async () => {
     const udp = await freeUdpPort();
-    const portFile = await Deno.makeTempFile();
-    // Without -p, memcached's TCP port follows -U.
     const server = await startOurs(["-U", String(udp), "-p", String(udp)]);
     try {
       const c = await RawClient.connect(server.port);
@@ -225,33 +214,22 @@ Deno.test(
     } finally {
       await server.stop();
     }
-    const alone = await runMainUntilListening(["-U", String(udp), "--http-port", "0"], portFile);
-    assert.equal(alone, `UDP INET: ${udp}\nTCP INET: ${udp}\n`);
-    await Deno.remove(portFile);
+    // Without -p, memcached's TCP port follows -U; the port file lists TCP, then UDP.
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const alone = await readPortFile(Deno.execPath(), [
+      ...["run", "-A", main, "-U", String(udp), "--http-port", "0"],
+    ]);
+    assert.equal(alone, `TCP INET: ${udp}\nUDP INET: ${udp}\n`);
+    if (!NO_MEMCACHED) {
+      const user = Deno.uid() === 0 ? ["-u", "root"] : [];
+      const other = await freeUdpPort();
+      const theirs = await readPortFile(which("memcached")!, [
+        ...["-U", String(other), "-l", "127.0.0.1", ...user],
+      ]);
+      assert.equal(theirs, `TCP INET: ${other}\nUDP INET: ${other}\n`);
+    }
   },
 );
-
-/** Starts main.ts with the port file set, returns the file once written, then stops it. */
-async function runMainUntilListening(args: string[], portFile: string): Promise<string> {
-  await Deno.writeTextFile(portFile, "");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, ...args],
-    env: { MEMCACHED_PORT_FILENAME: portFile },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    for (let i = 0; i < 300; i++) {
-      const text = await Deno.readTextFile(portFile).catch(() => "");
-      if (text !== "") return text;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("the port file was never written");
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-  }
-}
 
 Deno.test(
   "UDP: -U with -S is refused as memcached refuses it; a busy port fails start-up",
