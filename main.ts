@@ -19,6 +19,7 @@ import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
+import { numberConnections } from "./src/server/connection.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
 import {
@@ -36,6 +37,13 @@ import { USAGE } from "./src/usage.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
 import { PersistStartError } from "./src/persist/load.ts";
 import { openStore } from "./src/persist/persistence.ts";
+import {
+  type FromWorker,
+  startThreads,
+  type ThreadRole,
+  type Threads,
+  type ToWorker,
+} from "./src/threads.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -53,12 +61,25 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Opens the one store and every door the configuration asks for; throws ListenError. */
-export async function startServer(config: Config): Promise<RunningServer> {
-  const clock = new Clock();
+/**
+ * Opens the one store and every door the configuration asks for; throws ListenError. With -t N it
+ * starts N - 1 worker threads too. A worker thread (`role`) maps the store worker 0 created and
+ * opens only its own TCP and HTTP listeners on worker 0's ports: UDP, the unix socket, the sweeper
+ * and persistence stay with worker 0.
+ */
+export async function startServer(config: Config, role?: ThreadRole): Promise<RunningServer> {
+  const clock = new Clock(role?.clock);
   clock.start();
-  const { store, persistence } = openStore(clock, config);
-  store.startSweeper();
+  const { store, persistence } = openStore(
+    clock,
+    config,
+    role && { buffers: role.store, worker: role.index },
+  );
+  if (role === undefined) store.startSweeper();
+  // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
+  // port's connections over them.
+  const reusePort = config.threads > 1;
+  numberConnections(role?.index ?? 0, config.threads);
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
@@ -90,7 +111,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let httpPort = 0;
   try {
     // Before the other doors, which then bind together (binding UDP waits).
-    if (config.udpPort !== 0) {
+    if (config.udpPort !== 0 && role === undefined) {
       for (const addr of listenAddresses(config.listen, config.udpPort)) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
@@ -99,18 +120,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     }
     if (config.port !== 0) {
-      for (const addr of listenAddresses(config.listen, Math.max(config.port, 0))) {
+      const addrs = role?.tcp ?? listenAddresses(config.listen, Math.max(config.port, 0));
+      for (const addr of addrs) {
         const tcp = listenOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () => Deno.listen({ ...addr, tcpBacklog: config.tcpBacklog }),
+          () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, reusePort, role),
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);
       }
     }
     const path = config.unixSocket;
-    if (path !== null) {
+    if (path !== null && role === undefined) {
       clearStaleSocket(path);
       const unix = listenOrExplain("memcached unix socket", path, () => {
         const listener = Deno.listen({ path, transport: "unix" });
@@ -120,10 +142,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       listeners.push(unix);
     }
     if (httpHandler !== null) {
+      const port = role?.httpPort ?? config.httpPort;
       const listener = listenOrExplain(
         "HTTP",
-        `${config.httpHost}:${config.httpPort}`,
-        () => Deno.listen({ hostname: config.httpHost, port: config.httpPort }),
+        `${config.httpHost}:${port}`,
+        () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
       );
       http = serveHttp(ctx, listener, httpHandler);
       httpPort = http.addr.port;
@@ -139,11 +162,34 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
   const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
   const reaper = startIdleReaper(ctx);
+  let threads: Threads | null = null;
+  if (role === undefined && config.threads > 1) {
+    try {
+      threads = await startThreads(
+        new URL(import.meta.url),
+        {
+          config,
+          store: store.memory.buffers,
+          clock: clock.buffer,
+          tcp: tcpAddrs.map((a) => ({ hostname: a.hostname, port: a.port })),
+          httpPort: http?.addr.port ?? 0,
+        },
+        config.threads,
+        requestShutdown,
+      );
+    } catch (err) {
+      for (const l of listeners) l.close();
+      for (const u of udp) u.close();
+      http?.closeAll();
+      throw new ListenError("worker thread", `-t ${config.threads}`, (err as Error).message);
+    }
+  }
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
       stopping.abort();
+      const threadsDone = threads?.stop();
       for (const l of listeners) l.close();
       for (const u of udp) u.close();
       if (reaper !== undefined) clearInterval(reaper);
@@ -155,6 +201,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       for (const c of ctx.connections) c.close();
       http?.closeAll();
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
+      await threadsDone;
       store.stopSweeper();
       await persistence?.stop();
       clock.stop();
@@ -163,7 +210,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           Deno.removeSync(config.unixSocket);
         } catch { /* gone */ }
       }
-      log.info("stopped");
+      if (role === undefined) log.info("stopped");
     })();
     return stopped;
   };
@@ -257,7 +304,7 @@ async function main(args: string[]): Promise<number> {
   log.info(
     `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}${udpAddr}, HTTP ` +
       `${httpAddr}; memory limit ${config.maxBytes / 1024 / 1024} MB, item size max ` +
-      `${config.itemSizeMax} bytes`,
+      `${config.itemSizeMax} bytes, ${config.threads} thread${config.threads > 1 ? "s" : ""}`,
   );
   if (config.httpPort !== 0 && config.httpToken === null && !isLoopback(config.httpHost)) {
     log.warn("the HTTP API listens on {host} without a token: anyone who can reach it can use it", {
@@ -286,4 +333,49 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/**
+ * A listener that may share its port with the other threads'. A port named on the command line
+ * is first bound alone, so that a port another process holds is refused rather than shared.
+ */
+function listenTcp(
+  options: Deno.TcpListenOptions,
+  reusePort: boolean,
+  role: ThreadRole | undefined,
+): Deno.TcpListener {
+  if (!reusePort) return Deno.listen(options);
+  if (role === undefined && options.port !== 0) Deno.listen(options).close();
+  return Deno.listen({ ...options, reusePort: true });
+}
+
+/** Worker thread 1..N-1 of -t N: serves until worker 0 says stop (src/threads.ts). */
+function serveAsWorker(): void {
+  const scope = self as unknown as {
+    onmessage: (e: MessageEvent<ToWorker>) => void;
+    postMessage(m: FromWorker): void;
+    close(): void;
+  };
+  let server: RunningServer | null = null;
+  scope.onmessage = async (e) => {
+    const m = e.data;
+    if (m.type === "start") {
+      await setupLogging(m.role.config.verbosity, m.role.config.logFormat);
+      try {
+        server = await startServer(m.role.config, m.role);
+      } catch (err) {
+        scope.postMessage({ type: "failed", message: (err as Error).message });
+        return;
+      }
+      server.shutdownRequested.then(() => scope.postMessage({ type: "shutdown" }));
+      scope.postMessage({ type: "ready" });
+    } else {
+      await server?.stop();
+      scope.postMessage({ type: "stopped" });
+      scope.close();
+    }
+  };
+}
+
+if (import.meta.main) {
+  if ("WorkerGlobalScope" in globalThis) serveAsWorker();
+  else Deno.exit(await main(Deno.args));
+}

@@ -23,6 +23,8 @@ export interface Config {
   unixMask: number;
   maxBytes: number;
   maxConnections: number;
+  /** -t: worker threads serving the doors over the one store. */
+  threads: number;
   itemSizeMax: number;
   evictions: boolean;
   casEnabled: boolean;
@@ -86,6 +88,8 @@ export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV, PORT_FILE_ENV];
 
 /** memcached's default listen backlog (-b). */
 const TCP_BACKLOG = 1024;
+/** One row of counters per thread (stats.ts). */
+const MAX_THREADS = 64;
 
 export type ParseResult = { config: Config } | { exit: "help" | "version" };
 
@@ -175,7 +179,10 @@ export function parseConfig(
     if (!/^\d+$/.test(v.threads) || Number(v.threads) <= 0) {
       throw new UsageError("Number of threads must be greater than 0", 1);
     }
-    ignore("-t", "one event loop serves all connections");
+  }
+  const threads = v.threads === undefined ? 1 : Number(v.threads);
+  if (threads > MAX_THREADS) {
+    throw new UsageError(`-t ${threads}: at most ${MAX_THREADS} worker threads`);
   }
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
   const tcpBacklog = v["listen-backlog"] === undefined
@@ -278,6 +285,7 @@ export function parseConfig(
     unixSocket,
     unixMask: parseInt(mask, 8),
     maxBytes: memoryMb * 1024 * 1024,
+    threads,
     maxConnections: v["conn-limit"] === undefined
       ? 1024
       : parseNumber("-c", v["conn-limit"], 1, 1_000_000),
@@ -314,6 +322,12 @@ export function parseConfig(
     persist,
     ignored,
   };
+  if (threads > 1 && (persist.snapshotPath !== null || persist.logDir !== null)) {
+    throw new UsageError(
+      `-t ${threads} with -e or --persist-log: persistence is served by one thread so far; use -t 1`,
+      64,
+    );
+  }
   return { config } as const;
 }
 

@@ -30,7 +30,7 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
   {
     name: "reset",
     rows: (ctx) => {
-      ctx.store.counters.reset();
+      ctx.store.resetCounters();
       introspection(ctx).reset();
       return [];
     },
@@ -77,7 +77,7 @@ export function findStatsGroup(
  */
 export function generalStats(ctx: ServerContext): Stat[] {
   const { store, config } = ctx;
-  const c = store.counters;
+  const c = store.totals();
   const clock = store.clock;
   const usage = process.cpuUsage();
   const watch = introspection(ctx).watch;
@@ -129,7 +129,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     // Over -c a connection is refused at once (memcached's maxconns_fast): accept never pauses.
     ["listen_disabled_num", 0],
     ["time_in_listen_disabled_us", 0],
-    ["threads", 1],
+    ["threads", config.threads],
     ["conn_yields", c.conn_yields],
     ["hash_power_level", Math.log2(store.hashBuckets)],
     ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
@@ -192,6 +192,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["evictions", config.evictions ? "on" : "off"],
     ["domain_socket", config.unixSocket ?? "NULL"],
     ["umask", config.unixMask.toString(8)],
+    ["num_threads", config.threads],
     ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
     ["stat_key_prefix", config.prefixDelimiter],
     ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],

@@ -8,6 +8,7 @@
  * the log to log.N+1, then writes snapshot.N+1 and removes generation N; a crash in between leaves
  * snapshot N, log N and log N+1, which replay to the same state.
  */
+import type { StoreShare } from "../store/cache_core.ts";
 import type { Clock } from "../clock.ts";
 import type { Config, PersistConfig } from "../config.ts";
 import { log as logger } from "../log.ts";
@@ -32,6 +33,7 @@ import { PersistStats } from "./stats.ts";
 export function openStore(
   clock: Clock,
   config: Config,
+  share?: StoreShare,
 ): { store: Store; persistence: Persistence | null } {
   const options = {
     maxBytes: config.maxBytes,
@@ -41,7 +43,7 @@ export function openStore(
   };
   const p = config.persist;
   if (p.snapshotPath === null && p.logDir === null) {
-    return { store: new Store(clock, options), persistence: null };
+    return { store: new Store(clock, options, share), persistence: null };
   }
   const store = new PersistentStore(clock, options);
   return { store, persistence: Persistence.start(store, p) };

@@ -32,7 +32,7 @@ export async function acceptLoop(
   ctx.connections.add(listening);
   const counters = ctx.store.counters;
   await acceptAll(ctx, listener, (conn) => {
-    if (counters.curr_connections >= ctx.config.maxConnections) {
+    if (ctx.store.total("curr_connections") >= ctx.config.maxConnections) {
       counters.rejected_connections++;
       reject(conn, TOO_MANY);
       return;

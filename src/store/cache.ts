@@ -1,4 +1,4 @@
-import { CacheCore } from "./cache_core.ts";
+import { CacheCore, CAS_COUNTER, SWEEP_CURSOR } from "./cache_core.ts";
 import { concat, encodeAscii, MAX_U64, parseDecimal } from "./decimal.ts";
 import {
   type ArithOutcome,
@@ -231,6 +231,7 @@ export class Cache extends CacheCore {
    * second, so items stored later in the same second are flushed too, as memcached's are.
    */
   flush(delay = 0): void {
+    this.enter();
     this.counters.cmd_flush++;
     if (delay > 0) {
       this.log.flushed.deadline = this.absoluteExptime(delay);
@@ -242,14 +243,15 @@ export class Cache extends CacheCore {
       this.dropAll();
       return;
     }
-    this.log.flushed.now(this.clock.now, this.options.casEnabled ? ++this.casCounter : 0);
+    this.log.flushed.now(this.clock.now, this.options.casEnabled ? ++this.n[CAS_COUNTER] : 0);
     this.sweepFlushed();
   }
 
   /** Forgets every item at once, counting nothing (a restore replaying a flush_all). */
   dropAll(): void {
+    this.enter();
     this.log.clear();
-    this.sweepCursor = 0;
+    this.n[SWEEP_CURSOR] = 0;
     this.flushSweepLeft = 0;
   }
 
@@ -287,10 +289,11 @@ export class Cache extends CacheCore {
 
   /** Reclaims expired items among the next `budget` slots, walking on from the last call. */
   sweep(budget: number): number {
+    this.enter();
     const now = this.clock.now;
     const s = this.s;
     let reclaimed = 0;
-    let h = this.sweepCursor;
+    let h = this.n[SWEEP_CURSOR];
     for (let i = Math.min(budget, s.top); i > 0; i--, h++) {
       if (h >= s.top) h = 0;
       if (h === 0) this.counters.lru_crawler_starts++;
@@ -305,7 +308,7 @@ export class Cache extends CacheCore {
         reclaimed++;
       }
     }
-    this.sweepCursor = h;
+    this.n[SWEEP_CURSOR] = h;
     return reclaimed;
   }
 }

@@ -3,7 +3,7 @@
  * the compact store is compared against in tests/store_compact.test.ts.
  */
 import type { Clock } from "../../src/clock.ts";
-import { Counters } from "../../src/stats.ts";
+import { newCounters } from "../../src/stats.ts";
 // The incr parsing rule is memcached's, not a storage detail: the oracle shares it.
 import { parseDecimal } from "../../src/store/decimal.ts";
 import {
@@ -49,7 +49,7 @@ const MAX_U64 = (1n << 64n) - 1n;
  * the next mutating call.
  */
 export class ReferenceStore {
-  readonly counters = new Counters();
+  readonly counters = newCounters();
   readonly options: StoreOptions;
   readonly clock: Clock;
   /** CAS of the item written by the last successful store/arith/touch call. */

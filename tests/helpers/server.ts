@@ -13,6 +13,8 @@ export const ENV_PERMISSION =
  */
 export const RUN_FLAGS = [
   "--no-code-cache",
+  // -t N listens with SO_REUSEPORT, still an unstable Deno API.
+  "--unstable-net",
   "--v8-flags=--optimize-for-size",
 ];
 /** `deno` arguments that run the server with the same flags and permissions as `deno task start`. */

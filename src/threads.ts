@@ -1,0 +1,91 @@
+/**
+ * `-t N`: the main thread serves as worker 0 and starts N - 1 more, each running main.ts as a
+ * Worker over the same store (shared memory) and the same ports (SO_REUSEPORT: the kernel spreads
+ * new connections over the threads). The main thread supervises: a worker that fails stops the
+ * process with one line and a non-zero status, for a supervisor to restart; nothing hangs.
+ */
+import type { Config } from "./config.ts";
+import { log } from "./log.ts";
+import type { StoreBuffers } from "./store/memory.ts";
+
+/** What a worker thread needs to serve: plain data and shared buffers, structured-cloneable. */
+export interface ThreadRole {
+  index: number;
+  config: Config;
+  store: StoreBuffers;
+  clock: SharedArrayBuffer;
+  /** The memcached TCP addresses and the HTTP port worker 0 bound (ports resolved). */
+  tcp: { hostname: string; port: number }[];
+  httpPort: number;
+}
+
+export type ToWorker = { type: "start"; role: ThreadRole } | { type: "stop" };
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | { type: "shutdown" }
+  | { type: "stopped" };
+
+/** Exit status when a worker thread dies: EX_SOFTWARE. */
+const WORKER_DIED = 70;
+/** How long a stopping worker may take beyond the shutdown grace before it is terminated. */
+const STOP_SLACK_MS = 2000;
+
+export interface Threads {
+  /** Stops every worker (each lets its connections finish within the grace), then ends them. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts workers 1..count-1 running `entry`; resolves once each has opened its doors. A worker
+ * asking for a shutdown (the `shutdown` command) calls `onShutdown`.
+ */
+export async function startThreads(
+  entry: URL,
+  role: Omit<ThreadRole, "index">,
+  count: number,
+  onShutdown: () => void,
+): Promise<Threads> {
+  const workers: Worker[] = [];
+  const stopped: Promise<void>[] = [];
+  let stopping = false;
+  const started = [];
+  for (let index = 1; index < count; index++) {
+    const worker = new Worker(entry, { type: "module", name: `worker ${index}` });
+    workers.push(worker);
+    let ready!: () => void;
+    let failed!: (err: Error) => void;
+    let done!: () => void;
+    started.push(new Promise<void>((resolve, reject) => [ready, failed] = [resolve, reject]));
+    stopped.push(new Promise<void>((resolve) => done = resolve));
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === "ready") ready();
+      else if (m.type === "failed") failed(new Error(m.message));
+      else if (m.type === "shutdown") onShutdown();
+      else done();
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      if (stopping) return done();
+      log.error("worker thread {index} failed: {err}; stopping", { index, err: e.message });
+      Deno.exit(WORKER_DIED);
+    };
+    worker.postMessage({ type: "start", role: { ...role, index } } satisfies ToWorker);
+  }
+  try {
+    await Promise.all(started);
+  } catch (err) {
+    for (const w of workers) w.terminate();
+    throw err;
+  }
+  return {
+    async stop() {
+      stopping = true;
+      for (const w of workers) w.postMessage({ type: "stop" } satisfies ToWorker);
+      const grace = role.config.shutdownGraceMs + STOP_SLACK_MS;
+      await Promise.race([Promise.all(stopped), new Promise((r) => setTimeout(r, grace))]);
+      for (const w of workers) w.terminate();
+    },
+  };
+}
