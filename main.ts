@@ -16,7 +16,7 @@ import { type ServerContext, VERSION } from "./src/context.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
-import { Limits } from "./src/limits.ts";
+import { Limits, LIMITS_BYTES } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { numberConnections } from "./src/server/connection.ts";
@@ -39,7 +39,7 @@ import { PersistStartError } from "./src/persist/load.ts";
 import { openStore } from "./src/persist/persistence.ts";
 import {
   type FromWorker,
-  startThreads,
+  spawnThreads,
   type ThreadRole,
   type Threads,
   type ToWorker,
@@ -79,6 +79,9 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
   const reusePort = config.threads > 1;
+  const spawned = role === undefined && config.threads > 1
+    ? spawnThreads(new URL(import.meta.url), config.threads, () => ctx.requestShutdown())
+    : null;
   numberConnections(role?.index ?? 0, config.threads);
 
   let requestShutdown!: () => void;
@@ -88,7 +91,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     store,
     config,
     connections: new Set(),
-    limits: new Limits(config.maxInflightBytes),
+    limits: new Limits(config.maxInflightBytes, store.memory.take("limits", LIMITS_BYTES)),
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
@@ -107,7 +110,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
   const udpSockets: UdpSocket[] = [];
-  let http: HttpServer | null = null;
+  let httpListener: Deno.TcpListener | null = null;
   let httpPort = 0;
   try {
     // Before the other doors, which then bind together (binding UDP waits).
@@ -148,42 +151,44 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
         `${config.httpHost}:${port}`,
         () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
       );
-      http = serveHttp(ctx, listener, httpHandler);
-      httpPort = http.addr.port;
+      httpListener = listener;
+      httpPort = listener.addr.port;
     }
   } catch (err) {
     for (const l of listeners) l.close();
     for (const s of udpSockets) s.close();
+    spawned?.abandon();
     store.stopSweeper();
     clock.stop();
     throw err;
   }
-  const sessions = memcachedSessions(ctx);
-  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
-  const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
-  const reaper = startIdleReaper(ctx);
+  // The other threads open their doors before this one accepts anything: clients waiting in the
+  // backlog hold no descriptor, so none can take the ones the threads need to start.
   let threads: Threads | null = null;
-  if (role === undefined && config.threads > 1) {
+  if (spawned !== null) {
     try {
-      threads = await startThreads(
-        new URL(import.meta.url),
-        {
-          config,
-          store: store.memory.buffers,
-          clock: clock.buffer,
-          tcp: tcpAddrs.map((a) => ({ hostname: a.hostname, port: a.port })),
-          httpPort: http?.addr.port ?? 0,
-        },
-        config.threads,
-        requestShutdown,
-      );
+      threads = await spawned.open({
+        config,
+        store: store.memory.buffers,
+        clock: clock.buffer,
+        tcp: tcpAddrs.map((a) => ({ hostname: a.hostname, port: a.port })),
+        httpPort,
+      });
     } catch (err) {
-      for (const l of listeners) l.close();
-      for (const u of udp) u.close();
-      http?.closeAll();
+      for (const l of [...listeners, ...(httpListener === null ? [] : [httpListener])]) l.close();
+      for (const s of udpSockets) s.close();
+      store.stopSweeper();
+      clock.stop();
       throw new ListenError("worker thread", `-t ${config.threads}`, (err as Error).message);
     }
   }
+  const sessions = memcachedSessions(ctx);
+  const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
+  const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
+  const http: HttpServer | null = httpListener === null || httpHandler === null
+    ? null
+    : serveHttp(ctx, httpListener, httpHandler);
+  const reaper = startIdleReaper(ctx);
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
@@ -202,6 +207,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
       http?.closeAll();
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
       await threadsDone;
+      introspection(ctx).watch.close();
       store.stopSweeper();
       await persistence?.stop();
       clock.stop();
@@ -266,7 +272,15 @@ async function main(args: string[]): Promise<number> {
   if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
     log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
   }
-  let server: RunningServer;
+  // From before the first listener opens: with -t N a client may find the port while the other
+  // threads are still starting, and signal then.
+  let server: RunningServer | undefined;
+  let signalled = false;
+  const onSignal = () => server === undefined ? (signalled = true) : server.ctx.requestShutdown();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
+  Deno.addSignalListener("SIGUSR1", onSignal);
   try {
     server = await startServer(config);
   } catch (err) {
@@ -278,12 +292,7 @@ async function main(args: string[]): Promise<number> {
     log.error(err.message);
     return LISTEN_FAILED;
   }
-  // Before the pid file exists: whoever reads it may signal at once.
-  const onSignal = () => server.ctx.requestShutdown();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
-  Deno.addSignalListener("SIGUSR1", onSignal);
+  if (signalled) server.ctx.requestShutdown();
   // With a file-size limit (ulimit -f), a write past it fails with EFBIG once SIGXFSZ is handled
   // instead of killing the process; persistence counts that as a failing disk and keeps serving.
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});

@@ -7,8 +7,8 @@ const STARTED = 0;
 const OFFSET = 1;
 
 export class Clock {
-  /** Current unix time in whole seconds (including any test offset). */
-  now: number;
+  /** Unix time in whole seconds, as of the last tick. */
+  private base = 0;
   /** Start time and offset, shared with the other threads' clocks. */
   readonly buffer: SharedArrayBuffer;
   private readonly cells: Float64Array;
@@ -18,8 +18,15 @@ export class Clock {
     this.buffer = buffer ?? new SharedArrayBuffer(16);
     this.cells = new Float64Array(this.buffer);
     if (buffer === undefined) this.cells[STARTED] = Math.floor(Date.now() / 1000);
-    this.now = 0;
     this.refresh();
+  }
+
+  /**
+   * Current unix time in whole seconds, including the test offset: read from the shared cell, so
+   * a thread's `advance` moves every thread's clock at once.
+   */
+  get now(): number {
+    return this.base + this.cells[OFFSET];
   }
 
   /** Unix time at which the process started, for `uptime`. */
@@ -39,7 +46,7 @@ export class Clock {
   }
 
   refresh(): void {
-    this.now = Math.floor(Date.now() / 1000) + this.cells[OFFSET];
+    this.base = Math.floor(Date.now() / 1000);
   }
 
   /** Moves the clock forward by `seconds` (tests and the debug endpoint only). */

@@ -37,19 +37,20 @@ export interface Threads {
 }
 
 /**
- * Starts workers 1..count-1 running `entry`; resolves once each has opened its doors. A worker
- * asking for a shutdown (the `shutdown` command) calls `onShutdown`.
+ * Starts workers 1..count-1 running `entry`, so that they load their modules before any client
+ * can take the process's descriptors; `open` then hands them the doors' ports and resolves once
+ * each has opened its own. A worker asking for a shutdown (the `shutdown` command) calls
+ * `onShutdown`.
  */
-export async function startThreads(
-  entry: URL,
-  role: Omit<ThreadRole, "index">,
-  count: number,
-  onShutdown: () => void,
-): Promise<Threads> {
+export function spawnThreads(entry: URL, count: number, onShutdown: () => void): {
+  open(role: Omit<ThreadRole, "index">): Promise<Threads>;
+  /** Ends the workers unstarted (the doors could not open). */
+  abandon(): void;
+} {
   const workers: Worker[] = [];
+  const started: Promise<void>[] = [];
   const stopped: Promise<void>[] = [];
   let stopping = false;
-  const started = [];
   for (let index = 1; index < count; index++) {
     const worker = new Worker(entry, { type: "module", name: `worker ${index}` });
     workers.push(worker);
@@ -71,21 +72,35 @@ export async function startThreads(
       log.error("worker thread {index} failed: {err}; stopping", { index, err: e.message });
       Deno.exit(WORKER_DIED);
     };
-    worker.postMessage({ type: "start", role: { ...role, index } } satisfies ToWorker);
   }
-  try {
-    await Promise.all(started);
-  } catch (err) {
-    for (const w of workers) w.terminate();
-    throw err;
-  }
-  return {
+  const threads: Threads = {
     async stop() {
       stopping = true;
       for (const w of workers) w.postMessage({ type: "stop" } satisfies ToWorker);
-      const grace = role.config.shutdownGraceMs + STOP_SLACK_MS;
+      const grace = shutdownGraceMs + STOP_SLACK_MS;
       await Promise.race([Promise.all(stopped), new Promise((r) => setTimeout(r, grace))]);
       for (const w of workers) w.terminate();
+    },
+  };
+  let shutdownGraceMs = 0;
+  const abandon = () => {
+    stopping = true;
+    for (const w of workers) w.terminate();
+  };
+  return {
+    abandon,
+    async open(role) {
+      shutdownGraceMs = role.config.shutdownGraceMs;
+      workers.forEach((w, i) =>
+        w.postMessage({ type: "start", role: { ...role, index: i + 1 } } satisfies ToWorker)
+      );
+      try {
+        await Promise.all(started);
+      } catch (err) {
+        abandon();
+        throw err;
+      }
+      return threads;
     },
   };
 }

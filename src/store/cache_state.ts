@@ -38,6 +38,10 @@ export class CacheState {
   readonly memory: SharedMemory;
   /** Taken by the first store call of a turn; doors release it after each batch (lock.ts). */
   readonly lock: StoreLock;
+  /** This thread's number: 0 for the one that created the store. */
+  readonly thread: number;
+  /** Called each time this thread takes the lock (introspection follows other threads' state). */
+  onAcquire: (() => void) | null = null;
   readonly clock: Clock;
   /** Result of the last successful incr/decr. */
   lastNumber = 0n;
@@ -65,7 +69,8 @@ export class CacheState {
     this.counterTable = new CounterTable(
       memory.take("counters", CounterTable.MAX_WORKERS * CounterTable.ROW_BYTES),
     );
-    this.counters = this.counterTable.row(share?.worker ?? 0);
+    this.thread = share?.worker ?? 0;
+    this.counters = this.counterTable.row(this.thread);
     this.n = memory.scalars("cache", 2);
     this.log = new ItemLog(clock, this.counters, {
       maxBytes: options.maxBytes,
@@ -76,9 +81,11 @@ export class CacheState {
     this.generation = memory.generation;
     this.lock = new StoreLock(memory.control, memory.lockIndex, () => {
       const generation = memory.generation;
-      if (generation === this.generation) return;
-      this.generation = generation;
-      this.log.remap();
+      if (generation !== this.generation) {
+        this.generation = generation;
+        this.log.remap();
+      }
+      if (this.onAcquire !== null) this.onAcquire();
     });
   }
 

@@ -119,6 +119,17 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
 }
 
 /**
+ * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t, or
+ * persistence, which takes one thread): .ci/run runs the door suites so a second time.
+ */
+function threadsUnderTest(args: string[]): string[] {
+  const threads = Deno.env.get("TEST_THREADS");
+  if (threads === undefined || args.includes("-t")) return [];
+  if (args.some((a) => a === "-e" || a.startsWith("--persist"))) return [];
+  return ["-t", threads];
+}
+
+/**
  * Our server, on free ports (memcached and HTTP) unless the args choose them; with `nofile`, under
  * that `ulimit -n` (set by a shell that then execs the runtime).
  */
@@ -131,6 +142,7 @@ export function startOurs(args: string[] = [], nofile?: number): Promise<Child> 
     ...RUN_MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
+    ...threadsUnderTest(args),
     ...args,
   ];
   if (nofile === undefined) return spawn(Deno.execPath(), full, port, httpPort);

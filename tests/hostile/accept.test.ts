@@ -112,7 +112,8 @@ Deno.test("out of descriptors: clients are refused and counted, the listeners ke
       open.push(conn);
       const c = new Uint8Array(64);
       await conn.write(new TextEncoder().encode("version\r\n"));
-      const n = await Promise.race([conn.read(c), sleep(100).then(() => -1)]);
+      // A refused client whose request the server never read may see a reset instead of the line.
+      const n = await Promise.race([conn.read(c), sleep(100).then(() => -1)]).catch(() => null);
       if (n === -1 || n === null) refused.push("silent");
       else if (new TextDecoder().decode(c.subarray(0, n)).startsWith("ERROR Too many")) {
         refused.push("error");

@@ -44,7 +44,7 @@ export function serveHttp(
     `this server keeps at most ${config.httpConnLimit} HTTP connections (--http-conn-limit)`,
   );
   const accepting = acceptAll(ctx, listener, (conn) => {
-    if (open.size >= config.httpConnLimit) {
+    if (!ctx.limits.openHttp(config.httpConnLimit)) {
       counters.rejected_connections++;
       counters.http_errors++;
       refuse(conn, full);
@@ -56,6 +56,7 @@ export function serveHttp(
     // A closing connection stops counting: it lingers at most a second (finish).
     return c.serve(handler).finally(() => {
       open.delete(c);
+      ctx.limits.closeHttp();
       return c.finish();
     });
   });
