@@ -91,7 +91,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   try {
     // Before the other doors, which then bind together (binding UDP waits).
     if (config.udpPort !== 0) {
-      for (const addr of listenAddresses(config.listen, config.udpPort)) {
+      for (const addr of listenAddresses(config.listen, Math.max(config.udpPort, 0))) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
           await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
@@ -241,7 +241,9 @@ async function main(args: string[]): Promise<number> {
   // instead of killing the process; persistence counts that as a failing disk and keeps serving.
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
-  if (config.portFile !== null && (server.port !== 0 || server.udpAddrs.length > 0)) {
+  // As memcached: without a unix socket the file is written even when empty (-p 0).
+  const ports = server.port !== 0 || server.udpAddrs.length > 0;
+  if (config.portFile !== null && (ports || config.unixSocket === null)) {
     writeFileAtomically(config.portFile, portFileLines([...server.tcpAddrs, ...server.udpAddrs]));
   }
   const memcachedAddr = config.port === 0

@@ -190,7 +190,8 @@ export function parseConfig(
   const prefixDelimiter = v["stat-key-prefix"] ?? ":";
   if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
-  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
+  // -1 asks for a free port, as -p -1 does.
+  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], -1, 65535);
   if (udpPort !== 0 && v["enable-sasl"]) {
     throw new UsageError("ERROR: Cannot enable UDP while using binary SASL authentication.");
   }

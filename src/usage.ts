@@ -10,8 +10,8 @@ memcached flags:
   -l, --listen=<addr>       interfaces to listen on, comma separated, each host or host:port
                             (default 127.0.0.1)
   -b, --listen-backlog=<n>  the memcached TCP listeners' backlog (default 1024)
-  -U, --udp-port=<num>      UDP port to listen on, on the -l addresses (default 0, off; memcached's
-                            framing; without -p, TCP takes this port too)
+  -U, --udp-port=<num>      UDP port to listen on, on the -l addresses (default 0, off, -1 = any
+                            free port; memcached's framing; without -p, TCP takes this port too)
   -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given);
                             a file there that is not a socket is refused and left alone
   -a, --unix-mask=<mask>    access mask for the UNIX socket, in octal (default 700)
