@@ -58,7 +58,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const clock = new Clock();
   clock.start();
   const { store, persistence } = openStore(clock, config);
-  store.startSweeper();
+  if (config.lruMaintainer) store.startSweeper();
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));

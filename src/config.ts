@@ -63,6 +63,11 @@ export interface Config {
   watcherBufferBytes: number;
   /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
   lruCrawler: boolean;
+  /**
+   * `-o lru_maintainer` / `no_lru_maintainer` (and `no_modern`): whether the background sweep runs,
+   * which unlinks dead items as memcached's LRU maintainer thread does.
+   */
+  lruMaintainer: boolean;
   /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
   persist: PersistConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
@@ -217,6 +222,7 @@ export function parseConfig(
   let idleTimeout = 0;
   let watcherBufferBytes = 256 * 1024;
   let lruCrawler = true;
+  let lruMaintainer = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
@@ -231,9 +237,11 @@ export function parseConfig(
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
       else if (key === "lru_crawler" || key === "no_lru_crawler") {
         lruCrawler = key === "lru_crawler";
+      } else if (key === "lru_maintainer" || key === "no_lru_maintainer") {
+        lruMaintainer = key === "lru_maintainer";
       } else if (key === "no_modern") {
-        lruCrawler = false;
-        ignore("-o no_modern", "only its no_lru_crawler part applies here");
+        lruCrawler = lruMaintainer = false;
+        ignore("-o no_modern", "only its no_lru_crawler and no_lru_maintainer parts apply here");
       } else ignore(`-o ${key}`, "no such tuning here");
     }
   }
@@ -312,6 +320,7 @@ export function parseConfig(
     watchEnabled: !v["disable-watch"],
     watcherBufferBytes,
     lruCrawler,
+    lruMaintainer,
     persist,
     ignored,
   };

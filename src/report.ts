@@ -203,6 +203,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
     ["lru_crawler", introspection(ctx).crawlerEnabled ? "yes" : "no"],
+    ["lru_maintainer_thread", config.lruMaintainer ? "yes" : "no"],
     ["flush_enabled", config.flushEnabled ? "yes" : "no"],
     ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],

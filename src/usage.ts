@@ -36,7 +36,8 @@ memcached flags:
   -D <char>                 key prefix delimiter for "stats detail" (default :)
   -X, --disable-dumping     disable lru_crawler metadump/mgdump, stats cachedump, GET /keys?stream
   -W, --disable-watch       disable "watch" and GET /watch
-  -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler
+  -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler, -o lru_maintainer|no_lru_maintainer
+     (the background sweep of dead items), -o no_modern (no crawler, no maintainer)
   -e, --memory-file=<file>  save items there on a clean stop, load them at start
   accepted and ignored (with a warning): -t -u -f -n -L -k -r -N
   refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
