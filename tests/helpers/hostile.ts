@@ -12,12 +12,12 @@ import type { Child } from "./server.ts";
  * reads it: Deno wants --allow-all for /proc, which the tests do not have (reading it here failed
  * silently, and every RSS bound read 0).
  */
-const RSS_READER = `use Time::HiRes qw(sleep); $| = 1;
+const RSS_READER = `$| = 1;
 do {
   open(my $f, "<", "/proc/$ARGV[0]/status") or exit 0;
   while (<$f>) { print "$1\\n" if /^VmRSS:\\s+(\\d+) kB/ }
   close $f;
-  sleep 0.025 if $ARGV[1];
+  select(undef, undef, undef, 0.025) if $ARGV[1];
 } while ($ARGV[1]);`;
 
 /** Resident memory of a process in MiB (Linux /proc), or null when it has gone. */
