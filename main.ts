@@ -17,7 +17,7 @@ import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits } from "./src/limits.ts";
-import { checkConnectionLimit } from "./src/server/descriptors.ts";
+import { descriptorBudget } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
@@ -67,7 +67,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     store,
     config,
     connections: new Set(),
-    limits: new Limits(config.maxInflightBytes),
+    limits: new Limits(config.maxInflightBytes, config.clientDescriptors),
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
@@ -197,7 +197,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const config = parsed.config;
+  let config = parsed.config;
   await setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
   if (config.httpTokenOnCommandLine) {
@@ -211,11 +211,13 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${credentials}`);
     return 64;
   }
-  const fdComplaint = checkConnectionLimit(config.maxConnections);
-  if (fdComplaint !== null) {
-    console.error(fdComplaint);
+  const budget = descriptorBudget(config);
+  if ("error" in budget) {
+    console.error(budget.error);
     return 71; // EX_OSERR, as memcached
   }
+  config = budget.config;
+  if (budget.warning !== null) log.warn(budget.warning);
   if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
     log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
   }

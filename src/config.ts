@@ -47,6 +47,11 @@ export interface Config {
   /** Hardening bounds (see hardeningConfig). */
   maxInflightBytes: number;
   httpConnLimit: number;
+  /**
+   * Client connections of every door together that the descriptors allow (set at start-up when
+   * the hard ulimit -n is short of -c, --http-conn-limit and a reserve; else Infinity).
+   */
+  clientDescriptors: number;
   httpInsecure: boolean;
   shutdownGraceMs: number;
   httpTimeoutMs: number;

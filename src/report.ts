@@ -211,6 +211,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],
     ["http_auth", config.httpToken !== null ? "yes" : "no"],
+    ["http_conn_limit", config.httpConnLimit],
   ];
 }
 
