@@ -17,7 +17,7 @@ import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits, LIMITS_BYTES } from "./src/limits.ts";
-import { checkConnectionLimit } from "./src/server/descriptors.ts";
+import { descriptorBudget } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { numberConnections } from "./src/server/connection.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
@@ -75,7 +75,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     config,
     role && { buffers: role.store, worker: role.index },
   );
-  if (role === undefined) store.startSweeper();
+  if (role === undefined && config.lruMaintainer) store.startSweeper();
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
   const reusePort = config.threads > 1;
@@ -91,7 +91,11 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     store,
     config,
     connections: new Set(),
-    limits: new Limits(config.maxInflightBytes, store.memory.take("limits", LIMITS_BYTES)),
+    limits: new Limits(
+      config.maxInflightBytes,
+      config.clientDescriptors,
+      store.memory.take("limits", LIMITS_BYTES),
+    ),
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
@@ -115,7 +119,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   try {
     // Before the other doors, which then bind together (binding UDP waits).
     if (config.udpPort !== 0 && role === undefined) {
-      for (const addr of listenAddresses(config.listen, config.udpPort)) {
+      for (const addr of listenAddresses(config.listen, Math.max(config.udpPort, 0))) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
           await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
@@ -250,7 +254,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const config = parsed.config;
+  let config = parsed.config;
   await setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
   if (config.httpTokenOnCommandLine) {
@@ -264,11 +268,13 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${credentials}`);
     return 64;
   }
-  const fdComplaint = checkConnectionLimit(config.maxConnections);
-  if (fdComplaint !== null) {
-    console.error(fdComplaint);
+  const budget = descriptorBudget(config);
+  if ("error" in budget) {
+    console.error(budget.error);
     return 71; // EX_OSERR, as memcached
   }
+  config = budget.config;
+  if (budget.warning !== null) log.warn(budget.warning);
   if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
     log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
   }
@@ -297,7 +303,9 @@ async function main(args: string[]): Promise<number> {
   // instead of killing the process; persistence counts that as a failing disk and keeps serving.
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
-  if (config.portFile !== null && (server.port !== 0 || server.udpAddrs.length > 0)) {
+  // As memcached: without a unix socket the file is written even when empty (-p 0).
+  const ports = server.port !== 0 || server.udpAddrs.length > 0;
+  if (config.portFile !== null && (ports || config.unixSocket === null)) {
     writeFileAtomically(config.portFile, portFileLines([...server.tcpAddrs, ...server.udpAddrs]));
   }
   const memcachedAddr = config.port === 0

@@ -49,6 +49,11 @@ export interface Config {
   /** Hardening bounds (see hardeningConfig). */
   maxInflightBytes: number;
   httpConnLimit: number;
+  /**
+   * Client connections of every door together that the descriptors allow (set at start-up when
+   * the hard ulimit -n is short of -c, --http-conn-limit and a reserve; else Infinity).
+   */
+  clientDescriptors: number;
   httpInsecure: boolean;
   shutdownGraceMs: number;
   httpTimeoutMs: number;
@@ -65,6 +70,11 @@ export interface Config {
   watcherBufferBytes: number;
   /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
   lruCrawler: boolean;
+  /**
+   * `-o lru_maintainer` / `no_lru_maintainer` (and `no_modern`): whether the background sweep runs,
+   * which unlinks dead items as memcached's LRU maintainer thread does.
+   */
+  lruMaintainer: boolean;
   /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
   persist: PersistConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
@@ -197,7 +207,8 @@ export function parseConfig(
   const prefixDelimiter = v["stat-key-prefix"] ?? ":";
   if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
-  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
+  // -1 asks for a free port, as -p -1 does.
+  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], -1, 65535);
   if (udpPort !== 0 && v["enable-sasl"]) {
     throw new UsageError("ERROR: Cannot enable UDP while using binary SASL authentication.");
   }
@@ -223,6 +234,7 @@ export function parseConfig(
   let idleTimeout = 0;
   let watcherBufferBytes = 256 * 1024;
   let lruCrawler = true;
+  let lruMaintainer = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
@@ -237,9 +249,11 @@ export function parseConfig(
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
       else if (key === "lru_crawler" || key === "no_lru_crawler") {
         lruCrawler = key === "lru_crawler";
+      } else if (key === "lru_maintainer" || key === "no_lru_maintainer") {
+        lruMaintainer = key === "lru_maintainer";
       } else if (key === "no_modern") {
-        lruCrawler = false;
-        ignore("-o no_modern", "only its no_lru_crawler part applies here");
+        lruCrawler = lruMaintainer = false;
+        ignore("-o no_modern", "only its no_lru_crawler and no_lru_maintainer parts apply here");
       } else ignore(`-o ${key}`, "no such tuning here");
     }
   }
@@ -319,6 +333,7 @@ export function parseConfig(
     watchEnabled: !v["disable-watch"],
     watcherBufferBytes,
     lruCrawler,
+    lruMaintainer,
     persist,
     ignored,
   };

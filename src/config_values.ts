@@ -101,6 +101,7 @@ export function hardeningConfig(
     httpConnLimit: connText === undefined
       ? 1024
       : parseNumber("--http-conn-limit", connText, 1, 1_000_000),
+    clientDescriptors: Infinity,
     httpInsecure: !!v["http-insecure"],
     shutdownGraceMs: graceText === undefined
       ? 2000

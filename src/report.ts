@@ -204,6 +204,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
     ["lru_crawler", introspection(ctx).crawlerEnabled ? "yes" : "no"],
+    ["lru_maintainer_thread", config.lruMaintainer ? "yes" : "no"],
     ["flush_enabled", config.flushEnabled ? "yes" : "no"],
     ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],
@@ -211,6 +212,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],
     ["http_auth", config.httpToken !== null ? "yes" : "no"],
+    ["http_conn_limit", config.httpConnLimit],
   ];
 }
 

@@ -57,7 +57,7 @@ export class Introspection {
     this.crawling = true;
     (async () => {
       for (let seen = 0; seen < store.currItems; seen += SLICE) {
-        store.sweep(SLICE);
+        store.sweep(SLICE, true);
         await nextTurn();
       }
     })().finally(() => (this.crawling = false));

@@ -1,3 +1,4 @@
+import { freeNow } from "../bytes.ts";
 import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
@@ -183,6 +184,8 @@ export async function serveConnection(
     ctx.connections.delete(info);
     counters.curr_connections--;
     info.close();
+    // A buffer grown for a value that never came whole is given back now, not at the next GC.
+    if (buf.length > INITIAL_READ) freeNow(buf);
     log.debug("connection {id} closed", { id: info.id });
   }
 }

@@ -52,7 +52,7 @@ export class Cache extends CacheCore {
   ): StoreOutcome {
     const c = this.counters;
     c.cmd_set++;
-    const h = this.find(key, true);
+    const h = this.find(key, true, true);
     const hash = this.foundHash;
     if (mode === "cas") {
       if (h === -1) {
@@ -287,8 +287,12 @@ export class Cache extends CacheCore {
     this.sweepTimer = this.flushTimer = undefined;
   }
 
-  /** Reclaims expired items among the next `budget` slots, walking on from the last call. */
-  sweep(budget: number): number {
+  /**
+   * Reclaims dead items among the next `budget` slots, walking on from the last call. Counted as
+   * memcached counts them: `reclaimed` for the background sweep, its LRU maintainer's work;
+   * `crawler_reclaimed` for `lru_crawler crawl` (`crawler`).
+   */
+  sweep(budget: number, crawler = false): number {
     this.enter();
     const now = this.clock.now;
     const s = this.s;
@@ -299,13 +303,21 @@ export class Cache extends CacheCore {
       if (h === 0) this.counters.lru_crawler_starts++;
       if (s.keyLen[h] === 0) continue;
       this.counters.crawler_items_checked++;
-      if (this.log.isDead(h, now)) {
-        if ((s.bits[h] & FETCHED) === 0 && this.log.isExpired(h, now)) {
-          this.counters.expired_unfetched++;
-        }
-        this.counters.crawler_reclaimed++;
-        this.log.classes.crawlerReclaimed[this.log.remove(h)]++;
-        reclaimed++;
+      if (!this.log.isDead(h, now)) continue;
+      reclaimed++;
+      if (!crawler) {
+        this.reclaimDead(h);
+        continue;
+      }
+      // memcached's crawler counts a flushed item reclaimed but never unfetched.
+      const unfetched = (s.bits[h] & FETCHED) === 0 && this.log.isExpired(h, now);
+      const k = this.log.classes;
+      const cls = this.log.remove(h);
+      this.counters.crawler_reclaimed++;
+      k.crawlerReclaimed[cls]++;
+      if (unfetched) {
+        this.counters.expired_unfetched++;
+        k.expiredUnfetched[cls]++;
       }
     }
     this.n[SWEEP_CURSOR] = h;

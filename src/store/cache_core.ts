@@ -150,31 +150,35 @@ export class CacheCore extends CacheState {
   // ---- internals ----------------------------------------------------------------------------
 
   /**
-   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why, as
-   * memcached's do_item_get does for every command that looks a key up.
+   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why: a read
+   * counts get_expired/get_flushed, as memcached's do_item_get; a `write` (set, add, replace, cas,
+   * append, prepend) counts `reclaimed`, as memcached's allocation for it pulls the dead item off
+   * the LRU tail (or its LRU maintainer did before the write came).
    */
-  protected find(key: Uint8Array, reclaim: boolean): number {
+  protected find(key: Uint8Array, reclaim: boolean, write = false): number {
     this.enter();
     const hash = hashKey(key);
     this.foundHash = hash;
     const h = this.log.find(hash, key);
     if (h === -1) return -1;
     const now = this.clock.now;
-    if (this.log.isExpired(h, now)) {
-      if (reclaim) {
-        this.counters.get_expired++;
-        this.log.remove(h);
-      }
+    const expired = this.log.isExpired(h, now);
+    if (!expired && !this.log.isFlushed(h, now)) return h;
+    if (!reclaim) return -1;
+    if (write) {
+      this.reclaimDead(h);
       return -1;
     }
-    if (this.log.isFlushed(h, now)) {
-      if (reclaim) {
-        this.counters.get_flushed++;
-        this.log.remove(h);
-      }
-      return -1;
-    }
-    return h;
+    if (expired) this.counters.get_expired++;
+    else this.counters.get_flushed++;
+    this.log.remove(h);
+    return -1;
+  }
+
+  /** Unlinks a dead item, counted reclaimed (and expired_unfetched when it was never read). */
+  protected reclaimDead(h: number): void {
+    const unfetched = (this.s.bits[h] & FETCHED) === 0;
+    this.log.classes.countDead(this.counters, this.log.remove(h), unfetched);
   }
 
   protected access(h: number, bump: boolean): void {

@@ -76,6 +76,14 @@ export class ClassStats {
   /** A dead item's memory reused by the eviction walk. */
   countReclaim(c: Counters, cls: number, unfetched: boolean): void {
     c.direct_reclaims++;
+    this.countDead(c, cls, unfetched);
+  }
+
+  /**
+   * A dead item (expired or flushed) unlinked before any read met it, as memcached's LRU tail
+   * counts it: by a write that takes its place, the sweep, or the eviction walk.
+   */
+  countDead(c: Counters, cls: number, unfetched: boolean): void {
     c.reclaimed++;
     this.reclaimed[cls]++;
     if (unfetched) {

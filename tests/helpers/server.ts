@@ -164,9 +164,23 @@ export function freeUdpPort(): Promise<number> {
 
 /**
  * Runs `program args` with MEMCACHED_PORT_FILENAME set until it has written the file (flags the
- * start helpers cannot wait on, such as -p -1), stops it, and returns what the file says.
+ * start helpers cannot wait on, such as -p -1), runs `meanwhile` with what it says, stops it, and
+ * returns what the file says ("" when it wrote none within 5 s).
  */
-export async function readPortFile(program: string, args: string[]): Promise<string> {
+export async function readPortFile(
+  program: string,
+  args: string[],
+  meanwhile?: (file: string) => Promise<void>,
+): Promise<string> {
+  return (await portFileOf(program, args, meanwhile)) ?? "";
+}
+
+/** As readPortFile, but null when no file was written (an empty file is ""). */
+export async function portFileOf(
+  program: string,
+  args: string[],
+  meanwhile?: (file: string) => Promise<void>,
+): Promise<string | null> {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/ports`;
   const child = new Deno.Command(program, {
@@ -175,17 +189,24 @@ export async function readPortFile(program: string, args: string[]): Promise<str
     stdout: "null",
     stderr: "null",
   }).spawn();
-  let text = "";
-  for (let i = 0; i < 100 && text === ""; i++) {
+  // Both servers write the file whole under another name and rename it.
+  let text: string | null = null;
+  for (let i = 0; i < 100 && text === null; i++) {
     try {
       text = await Deno.readTextFile(file);
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  child.kill("SIGTERM");
-  await child.status;
-  await Deno.remove(dir, { recursive: true });
+  try {
+    if (text !== null) await meanwhile?.(text);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* it exited (a refused flag): the missing file says so */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
   return text;
 }
 

@@ -14,8 +14,6 @@ import {
 } from "../helpers/hostile.ts";
 import { type Child, startMemcached, startOurs } from "../helpers/server.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
 /** Connects `count` times with SO_LINGER {1, 0} and closes at once: a reset before accept. */
 async function resetStorm(port: number, count: number): Promise<void> {
   const script = `
@@ -61,37 +59,6 @@ Deno.test({
       await real?.stop();
     }
   },
-});
-
-Deno.test("-c larger than ulimit -n allows: refused at start-up with memcached's complaint", async () => {
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `ulimit -n 256 && exec "$0" "$@"`,
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
-      MAIN,
-      "-p",
-      "0",
-      "--http-port",
-      "0",
-      "-c",
-      "1024",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000); // it must not start serving
-  const out = await child.output();
-  clearTimeout(timer);
-  assert.equal(out.code, 71);
-  assert.match(
-    new TextDecoder().decode(out.stderr),
-    /failed to set rlimit for open files.*-c 1024/,
-  );
 });
 
 Deno.test("out of descriptors: clients are refused and counted, the listeners keep serving", async () => {
