@@ -7,6 +7,7 @@ import {
   logFormat,
   parseNumber,
   parseSize,
+  parseThreads,
   UsageError,
 } from "./config_values.ts";
 import { passwordFile } from "./auth.ts";
@@ -98,8 +99,6 @@ export const ENV_VARS = [HTTP_TOKEN_ENV, SASL_PWDB_ENV, PORT_FILE_ENV];
 
 /** memcached's default listen backlog (-b). */
 const TCP_BACKLOG = 1024;
-/** One row of counters per thread (stats.ts). */
-const MAX_THREADS = 64;
 
 export type ParseResult = { config: Config } | { exit: "help" | "version" };
 
@@ -184,16 +183,7 @@ export function parseConfig(
   }
   const ignored: string[] = [];
   const ignore = (flag: string, why: string) => ignored.push(`${flag} (${why})`);
-  if (v.threads !== undefined) {
-    // memcached's own check and message (exit status 1), before anything else uses -t.
-    if (!/^\d+$/.test(v.threads) || Number(v.threads) <= 0) {
-      throw new UsageError("Number of threads must be greater than 0", 1);
-    }
-  }
-  const threads = v.threads === undefined ? 1 : Number(v.threads);
-  if (threads > MAX_THREADS) {
-    throw new UsageError(`-t ${threads}: at most ${MAX_THREADS} worker threads`);
-  }
+  const threads = parseThreads(v.threads);
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
   const tcpBacklog = v["listen-backlog"] === undefined
     ? TCP_BACKLOG
