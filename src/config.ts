@@ -327,9 +327,9 @@ export function parseConfig(
     persist,
     ignored,
   };
-  if (threads > 1 && (persist.snapshotPath !== null || persist.logDir !== null)) {
+  if (threads > 1 && persist.logDir !== null) {
     throw new UsageError(
-      `-t ${threads} with -e or --persist-log: persistence is served by one thread so far; use -t 1`,
+      `-t ${threads} with --persist-log: the log is written by one thread so far; use -t 1 (or -e)`,
       64,
     );
   }

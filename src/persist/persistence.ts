@@ -42,7 +42,8 @@ export function openStore(
     casEnabled: config.casEnabled,
   };
   const p = config.persist;
-  if (p.snapshotPath === null && p.logDir === null) {
+  // Another thread (-t N) maps the store thread 0 restores, and thread 0 saves it.
+  if ((p.snapshotPath === null && p.logDir === null) || share !== undefined) {
     return { store: new Store(clock, options, share), persistence: null };
   }
   const store = new PersistentStore(clock, options);
@@ -203,7 +204,8 @@ export class Persistence {
   }
 
   private deadline(): number {
-    return this.store.pendingFlush;
+    // In the shared store: a flush_all with a delay that another thread ran counts too.
+    return this.store.flushDeadline;
   }
 
   private noteSnapshot(result: SnapshotResult): void {

@@ -124,6 +124,10 @@ export class CacheState {
   get currItems(): number {
     return this.s.count;
   }
+  /** The deadline of the latest flush_all with a delay (absolute unix time), 0 = none. */
+  get flushDeadline(): number {
+    return this.log.flushed.deadline;
+  }
   get maxBytes(): number {
     return this.log.maxBytes;
   }
