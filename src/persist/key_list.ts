@@ -6,8 +6,9 @@
  */
 import type { Store } from "../store/store.ts";
 
-/** Slots walked per turn: a few milliseconds. */
+/** Slots walked, or keys sorted, per turn: a few milliseconds. */
 const SLOTS_PER_TURN = 32_768;
+const KEYS_PER_TURN = 131_072;
 const DIGIT_BITS = 16;
 const DIGITS = 1 << DIGIT_BITS;
 
@@ -29,10 +30,12 @@ export async function listKeysByRecency(
   pause: (ms: number) => void,
   yieldTurn: () => Promise<void>,
 ): Promise<KeyList> {
+  // Sized for the items there now, so that growing (a copy in one turn) is rare.
+  const expected = store.currItems + 1024;
   let bytes = new Uint8Array(1 << 16);
-  let offsets = new Uint32Array(1024);
-  let access = new Uint32Array(1024);
-  let cas = new Uint32Array(1024);
+  let offsets = new Uint32Array(expected + 1);
+  let access = new Uint32Array(expected);
+  let cas = new Uint32Array(expected);
   let count = 0;
   let used = 0;
   const grow = <T extends Uint8Array | Uint32Array>(a: T, need: number): T => {
@@ -59,27 +62,26 @@ export async function listKeysByRecency(
     await yieldTurn();
   }
   let order = new Uint32Array(count);
+  let sorted = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
-  // Least significant digit first, each pass stable, digits inverted for a descending order.
+  const counts = new Uint32Array(DIGITS + 1);
+  // Least significant digit first, each pass stable, digits inverted for a descending order; a
+  // pass counts, then places, KEYS_PER_TURN keys a turn.
   for (const [key, shift] of [[cas, 0], [cas, 16], [access, 0], [access, 16]] as const) {
-    const started = performance.now();
-    order = radixPass(order, key, shift);
-    pause(performance.now() - started);
-    await yieldTurn();
+    const digit = (i: number) => DIGITS - 1 - ((key[i] >>> shift) & (DIGITS - 1));
+    counts.fill(0);
+    for (const place of [false, true]) {
+      if (place) { for (let d = 0; d < DIGITS; d++) counts[d + 1] += counts[d]; }
+      for (let from = 0; from < count; from += KEYS_PER_TURN) {
+        const started = performance.now();
+        const to = Math.min(count, from + KEYS_PER_TURN);
+        if (place) { for (let i = from; i < to; i++) sorted[counts[digit(order[i])]++] = order[i]; }
+        else for (let i = from; i < to; i++) counts[digit(order[i]) + 1]++;
+        pause(performance.now() - started);
+        await yieldTurn();
+      }
+    }
+    [order, sorted] = [sorted, order];
   }
   return { bytes, offsets, order, count };
-}
-
-function radixPass(
-  order: Uint32Array<ArrayBuffer>,
-  key: Uint32Array,
-  shift: number,
-): Uint32Array<ArrayBuffer> {
-  const counts = new Uint32Array(DIGITS + 1);
-  const digit = (i: number) => DIGITS - 1 - ((key[i] >>> shift) & (DIGITS - 1));
-  for (let i = 0; i < order.length; i++) counts[digit(order[i]) + 1]++;
-  for (let d = 0; d < DIGITS; d++) counts[d + 1] += counts[d];
-  const sorted = new Uint32Array(order.length);
-  for (let i = 0; i < order.length; i++) sorted[counts[digit(order[i])]++] = order[i];
-  return sorted;
 }
