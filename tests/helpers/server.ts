@@ -119,13 +119,14 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
 }
 
 /**
- * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t, or the
- * persistence log, which takes one thread): `deno task test` runs the door suites so a second time.
+ * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t, or
+ * persistence, whose figures and log are thread 0's): `deno task test` runs the door suites so a
+ * second time.
  */
 function threadsUnderTest(args: string[]): string[] {
   const threads = Deno.env.get("TEST_THREADS");
   if (threads === undefined || args.includes("-t")) return [];
-  if (args.some((a) => a.startsWith("--persist"))) return [];
+  if (args.some((a) => a === "-e" || a.startsWith("--persist"))) return [];
   return ["-t", threads];
 }
 
