@@ -7,8 +7,8 @@
 import type { Store } from "../store/store.ts";
 
 /** Slots walked, or keys sorted, per turn: a few milliseconds. */
-const SLOTS_PER_TURN = 32_768;
-const KEYS_PER_TURN = 131_072;
+const SLOTS_PER_TURN = 8_192;
+const KEYS_PER_TURN = 65_536;
 const DIGIT_BITS = 16;
 const DIGITS = 1 << DIGIT_BITS;
 
