@@ -12,6 +12,7 @@ import {
   parseConfig,
   UsageError,
 } from "./src/config.ts";
+import { httpTls } from "./src/config_tls.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
@@ -20,6 +21,7 @@ import { Limits } from "./src/limits.ts";
 import { checkConnectionLimit } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
+import { createTls, listenHttp, listenMemcachedTcp, TlsSetupError } from "./src/server/tls.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
 import {
   bindOrExplain,
@@ -57,6 +59,8 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const clock = new Clock();
   clock.start();
+  // Before anything opens: a certificate that cannot serve stops start-up (exit 64).
+  const tls = createTls(config, clock);
   const { store, persistence } = openStore(clock, config);
   store.startSweeper();
 
@@ -71,6 +75,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
+    tls: tls ?? undefined,
   };
   // Hot-key sampling starts with the server, not with the first question about it.
   introspection(ctx);
@@ -91,7 +96,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   try {
     // Before the other doors, which then bind together (binding UDP waits).
     if (config.udpPort !== 0) {
-      for (const addr of listenAddresses(config.listen, config.udpPort)) {
+      for (const addr of listenAddresses(config.listen, config.udpPort, config.tls.enabled)) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
           await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
@@ -99,11 +104,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     }
     if (config.port !== 0) {
-      for (const addr of listenAddresses(config.listen, Math.max(config.port, 0))) {
-        const tcp = listenOrExplain(
+      for (
+        const addr of listenAddresses(config.listen, Math.max(config.port, 0), config.tls.enabled)
+      ) {
+        const tcp = await bindOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () => Deno.listen({ ...addr, tcpBacklog: config.tcpBacklog }),
+          () => listenMemcachedTcp(ctx, addr, tls),
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);
@@ -120,10 +127,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       listeners.push(unix);
     }
     if (httpHandler !== null) {
-      const listener = listenOrExplain(
+      const listener = await bindOrExplain(
         "HTTP",
         `${config.httpHost}:${config.httpPort}`,
-        () => Deno.listen({ hostname: config.httpHost, port: config.httpPort }),
+        () => listenHttp(ctx, tls),
       );
       http = serveHttp(ctx, listener, httpHandler);
       httpPort = http.addr.port;
@@ -223,6 +230,10 @@ async function main(args: string[]): Promise<number> {
   try {
     server = await startServer(config);
   } catch (err) {
+    if (err instanceof TlsSetupError) {
+      console.error(err.message);
+      return 64; // EX_USAGE, as memcached's ssl_init
+    }
     if (err instanceof PersistStartError) {
       console.error(`error: ${err.message}`);
       return 65;
@@ -250,7 +261,10 @@ async function main(args: string[]): Promise<number> {
       `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`
     )
       .join(", ");
-  const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
+  const scheme = httpTls(config.tls) ? "https" : "http";
+  const httpAddr = config.httpPort === 0
+    ? "off"
+    : `${scheme}://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
   const udpAddr = server.udpAddrs.map((a) => ` and ${describe(a)}`).join("");
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).

@@ -10,6 +10,7 @@ import {
   UsageError,
 } from "./config_values.ts";
 import { passwordFile } from "./auth.ts";
+import { defaultTlsConfig, finishTlsConfig, type TlsConfig, tlsOption } from "./config_tls.ts";
 
 /** Everything the command line sets. Defaults are memcached's, except addresses (loopback). */
 export interface Config {
@@ -65,6 +66,8 @@ export interface Config {
   lruCrawler: boolean;
   /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
   persist: PersistConfig;
+  /** TLS (`-Z`, `-o ssl_*`, the HTTP door's certificate): src/config_tls.ts. */
+  tls: TlsConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -154,6 +157,10 @@ export function parseConfig(
         fsync: { type: "string" },
         "persist-repair": { type: "boolean" },
         "persist-rewrite-size": { type: "string" },
+        "enable-ssl": { type: "boolean", short: "Z" },
+        "http-tls-cert": { type: "string" },
+        "http-tls-key": { type: "string" },
+        "tls-handshake-timeout": { type: "string" },
       },
     });
   } catch (err) {
@@ -217,6 +224,7 @@ export function parseConfig(
   let watcherBufferBytes = 256 * 1024;
   let lruCrawler = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
+  const tls = defaultTlsConfig();
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
       if (item === "") continue;
@@ -225,6 +233,7 @@ export function parseConfig(
       const value = eq === -1 ? "" : item.slice(eq + 1);
       if (key === "idle_timeout") idleTimeout = parseNumber("-o idle_timeout", value, 0, 2 ** 31);
       else if (key === "sasl_password_file") saslPasswordFile = value;
+      else if (tlsOption(key, eq === -1 ? null : value, tls)) continue;
       else if (key === "watcher_logbuf_size") {
         watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
@@ -247,6 +256,7 @@ export function parseConfig(
     : udpPort !== 0
     ? udpPort
     : 11211;
+  finishTlsConfig(tls, v, port);
 
   const saslEnabled = !!v["enable-sasl"];
   const authFile = v["auth-file"] ?? null;
@@ -312,6 +322,7 @@ export function parseConfig(
     watcherBufferBytes,
     lruCrawler,
     persist,
+    tls,
     ignored,
   };
   return { config } as const;

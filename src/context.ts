@@ -22,6 +22,14 @@ export interface ConnectionInfo {
   bufferBytes?(): { read: number; output: number };
 }
 
+/** This process's TLS (src/server/tls.ts), for `refresh_certs` and the stats. */
+export interface TlsRuntime {
+  /** Reloads the certificate files for new connections: memcached's error line, or null. */
+  refresh(): string | null;
+  /** Clock seconds of the last load that succeeded (`time_since_server_cert_refresh`). */
+  lastRefresh: number;
+}
+
 /** The state every door shares: the store, the settings and the live connections. */
 export interface ServerContext {
   store: Store;
@@ -29,6 +37,8 @@ export interface ServerContext {
   connections: Set<ConnectionInfo>;
   /** Bounds shared by every connection and door (values still arriving, HTTP requests). */
   limits: Limits;
+  /** Set when either door speaks TLS (-Z, --http-tls-cert). */
+  tls?: TlsRuntime;
   /** Set when -e or --persist-log is given. */
   persistence?: Persistence;
   /** `shutdown` (with -A) and signals call this. */

@@ -47,6 +47,10 @@ export class Counters {
   conn_yields = 0;
   http_requests = 0;
   http_errors = 0;
+  /** TLS handshakes that failed, timed out or met plain text (memcached counts SSL_accept's). */
+  ssl_handshake_errors = 0;
+  /** Full handshakes (not resumed) while ssl_session_cache is on. */
+  ssl_new_sessions = 0;
 
   /** `stats reset`: zero what memcached zeroes (not gauges such as curr_connections). */
   reset(): void {

@@ -1,0 +1,129 @@
+/**
+ * TLS for both doors, built from the configuration alone, so that every worker can build its
+ * own: createTls loads and checks the files (TlsSetupError: exit 64 at start-up), the listen
+ * functions open one listener TLS or plain, and refresh() reloads the files for this process's
+ * listeners (new connections get the new certificate; open ones keep theirs; a bad file keeps
+ * the old one and answers memcached's error).
+ */
+import tls from "node:tls";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { httpTls } from "../config_tls.ts";
+import type { ServerContext, TlsRuntime } from "../context.ts";
+import type { ListenAddress } from "../startup.ts";
+import { errorResponse } from "./http/response.ts";
+import { loadMaterial, type TlsMaterial } from "./tls/material.ts";
+import { listenTls, type TlsSettings } from "./tls/listener.ts";
+
+export { TlsSetupError } from "./tls/material.ts";
+
+/** Options the caller may add to a listener (the threads' SO_REUSEPORT). */
+export interface ListenExtras {
+  reusePort?: boolean;
+}
+
+const PLAIN_HTTP_ANSWER = errorResponse(
+  400,
+  "https_required",
+  "this port speaks HTTPS: send the request to https:// instead",
+);
+
+export class Tls implements TlsRuntime {
+  lastRefresh: number;
+  /** The memcached door's settings (null without -Z) and the HTTP door's (null without TLS). */
+  memcached: TlsSettings | null = null;
+  http: TlsSettings | null = null;
+
+  constructor(private readonly config: Config, private readonly clock: Clock) {
+    this.lastRefresh = clock.now;
+    this.load();
+  }
+
+  /** Reads every file anew; throws TlsSetupError and then changes nothing. */
+  private load(): void {
+    const t = this.config.tls;
+    const memcached = t.enabled ? loadMaterial(t.chainCert!, t.key, t.caCert) : null;
+    const http = t.httpCert !== null ? loadMaterial(t.httpCert, t.httpKey, t.caCert) : memcached;
+    this.memcached = memcached === null ? null : this.settings(memcached);
+    this.http = !httpTls(t) || http === null ? null : this.settings(http);
+    this.lastRefresh = this.clock.now;
+  }
+
+  private settings(m: TlsMaterial): TlsSettings {
+    const t = this.config.tls;
+    const secureContext = tls.createSecureContext({
+      cert: m.cert,
+      key: m.key,
+      ...(m.ca === null ? {} : { ca: m.ca }),
+      minVersion: t.minVersion,
+    });
+    return {
+      secureContext,
+      verifyMode: t.verifyMode,
+      sessionCache: t.sessionCache,
+      handshakeTimeoutMs: t.handshakeTimeoutMs,
+      wbufSize: t.wbufSize,
+    };
+  }
+
+  refresh(): string | null {
+    try {
+      this.load();
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+}
+
+/** This process's TLS, or null when neither door speaks it; throws TlsSetupError. */
+export function createTls(config: Config, clock: Clock): Tls | null {
+  return config.tls.enabled || httpTls(config.tls) ? new Tls(config, clock) : null;
+}
+
+/** One memcached TCP listener: TLS under -Z unless the address said `notls:`. */
+export function listenMemcachedTcp(
+  ctx: ServerContext,
+  addr: ListenAddress,
+  t: Tls | null,
+  extras: ListenExtras = {},
+): Promise<Deno.Listener> {
+  const { config } = ctx;
+  if (!addr.tls || t?.memcached == null) {
+    const options = { hostname: addr.hostname, port: addr.port, tcpBacklog: config.tcpBacklog };
+    return Promise.resolve(Deno.listen({ ...options, ...extras }));
+  }
+  const counters = ctx.store.counters;
+  return listenTls({
+    hostname: addr.hostname,
+    port: addr.port,
+    backlog: config.tcpBacklog,
+    reusePort: extras.reusePort,
+    settings: () => t.memcached!,
+    counters,
+    admit: (pending) => counters.curr_connections + pending < config.maxConnections,
+    plainAnswer: null,
+  }) as unknown as Promise<Deno.Listener>;
+}
+
+/** The HTTP door's listener: HTTPS when -Z or --http-tls-cert asks for it. */
+export function listenHttp(
+  ctx: ServerContext,
+  t: Tls | null,
+  extras: ListenExtras = {},
+): Promise<Deno.Listener<Deno.TcpConn, Deno.NetAddr>> {
+  const { config } = ctx;
+  if (t?.http == null) {
+    const listener = Deno.listen({ hostname: config.httpHost, port: config.httpPort, ...extras });
+    return Promise.resolve(listener);
+  }
+  return listenTls({
+    hostname: config.httpHost,
+    port: config.httpPort,
+    reusePort: extras.reusePort,
+    settings: () => t.http!,
+    counters: ctx.store.counters,
+    admit: (pending) => pending < config.httpConnLimit,
+    plainAnswer: PLAIN_HTTP_ANSWER,
+  }) as unknown as Promise<Deno.Listener<Deno.TcpConn, Deno.NetAddr>>;
+}
