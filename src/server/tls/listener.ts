@@ -172,11 +172,20 @@ function netAddr(address: string | undefined, port: number | undefined): Deno.Ne
   return { transport: "tcp", hostname, port: port ?? 0 };
 }
 
+/** node's listen errors in the words Deno.listen uses for the same (os) errors. */
+const OS_ERRORS: Record<string, string> = {
+  EADDRINUSE: "Address already in use",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+  EACCES: "Permission denied",
+};
+
 /** Binds a TLS listener (node:net binds asynchronously; errors reject, for bindOrExplain). */
 export function listenTls(opts: TlsListenOptions): Promise<TlsListener> {
   const server = net.createServer({ pauseOnConnect: false });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (err: Error) =>
+      reject(new Error(OS_ERRORS[(err as { code?: string }).code!] ?? err.message));
+    server.once("error", failed);
     server.listen(
       {
         host: opts.hostname,
@@ -185,7 +194,7 @@ export function listenTls(opts: TlsListenOptions): Promise<TlsListener> {
         reusePort: opts.reusePort,
       } as net.ListenOptions,
       () => {
-        server.off("error", reject);
+        server.off("error", failed);
         server.on("error", (err) => log.warn("TLS listener: {err}", { err: String(err) }));
         const a = server.address() as net.AddressInfo;
         resolve(new TlsListener(server, netAddr(a.address, a.port), opts));
