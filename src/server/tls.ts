@@ -28,6 +28,13 @@ const PLAIN_HTTP_ANSWER = errorResponse(
   "this port speaks HTTPS: send the request to https:// instead",
 );
 
+/**
+ * Handshakes that may run beyond -c, so that a client over the limit reads memcached's "ERROR Too
+ * many open connections" over TLS (memcached writes it in clear, which a TLS client cannot read);
+ * past them a connection is closed before its handshake.
+ */
+const REFUSALS = 8;
+
 export class Tls implements TlsRuntime {
   lastRefresh: number;
   /** The memcached door's settings (null without -Z) and the HTTP door's (null without TLS). */
@@ -101,7 +108,7 @@ export function listenMemcachedTcp(
     reusePort: extras.reusePort,
     settings: () => t.memcached!,
     counters,
-    admit: (pending) => counters.curr_connections + pending < config.maxConnections,
+    admit: (pending) => counters.curr_connections + pending < config.maxConnections + REFUSALS,
     plainAnswer: null,
   }) as unknown as Promise<Deno.Listener>;
 }
