@@ -141,12 +141,6 @@ export function finishTlsConfig(
   if (tls.enabled && tls.chainCert === null) {
     throw new UsageError("-Z needs a certificate: -o ssl_chain_cert=FILE (and ssl_key=FILE)");
   }
-  if (httpTls(tls) && tls.verifyMode !== 0 && tls.caCert === null) {
-    throw new UsageError(
-      `ssl_verify_mode=${tls.verifyMode} needs -o ssl_ca_cert=FILE: without it no client ` +
-        "certificate could verify",
-    );
-  }
 }
 
 /** The HTTP door speaks TLS: under -Z, or with its own certificate. */

@@ -61,7 +61,6 @@ Deno.test("what rustls cannot honour is refused, exit 64; memcached's own checks
   refused([...Z, "-o", "ssl_min_version=9"], 1, /^Invalid ssl_min_version\. /);
   refused(["-Z", "-p", "0", "-s", "/tmp/x.sock"], 64, /You cannot enable SSL without a TCP port/);
   refused(["-Z"], 64, /-Z needs a certificate/);
-  refused([...Z, "-o", "ssl_verify_mode=2"], 64, /needs -o ssl_ca_cert/);
   refused(["--http-tls-cert", "/c.pem"], 64, /--http-tls-key together/);
 });
 
