@@ -9,7 +9,8 @@
  *
  * Options: --rounds=N (per workload, default 9), --seconds=S (per round, default 3),
  * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024),
- * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces.
+ * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces,
+ * --only-tls (the TLS rows alone: tls_rows.ts).
  * --persistence runs only the persistence workloads instead: restart with --items saved items
  * (against memcached's warm restart), the log rewrite's pause, and memaslap throughput with
  * --fsync everysec and always as ratios of the memory-only server.
@@ -18,6 +19,7 @@ import { parseArgs } from "node:util";
 import { which } from "../tests/helpers/server.ts";
 import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
 import { traceRows } from "./trace_rows.ts";
+import { tlsRows } from "./tls_rows.ts";
 import { restartFigures } from "./persist.ts";
 import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
 
@@ -31,6 +33,7 @@ const { values: opts } = parseArgs({
     "trace-requests": { type: "string", default: "1000000" },
     "only-traces": { type: "boolean", default: false },
     persistence: { type: "boolean", default: false },
+    "only-tls": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(opts.rounds);
@@ -227,8 +230,13 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  if (!opts["only-traces"]) await perfRows(rows);
-  if (TRACE_REQUESTS > 0) rows.push(...await traceRows(TRACE_REQUESTS, row));
+  const onlyTls = opts["only-tls"];
+  if (!opts["only-traces"] && !onlyTls) await perfRows(rows);
+  if (!opts["only-traces"]) {
+    const tls = { rounds: ROUNDS, seconds: SECONDS, memoryMb: MEMORY_MB, wrk };
+    rows.push(...await tlsRows(tls, row, rotate, wrkRound));
+  }
+  if (TRACE_REQUESTS > 0 && !onlyTls) rows.push(...await traceRows(TRACE_REQUESTS, row));
   const version = (await run("memcached", ["-V"])).trim();
   printTable(
     rows,
