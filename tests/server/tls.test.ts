@@ -255,3 +255,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a PKCS#8 key under an 'EC PRIVATE KEY' label is read, as OpenSSL reads it (Go's test keys)",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const certs = await makeCerts();
+    const key = `${certs.dir}/relabeled.key`;
+    const pem = await Deno.readTextFile(certs.serverKey);
+    assert.match(pem, /^-----BEGIN PRIVATE KEY-----/);
+    await Deno.writeTextFile(key, pem.replaceAll("PRIVATE KEY-----", "EC PRIVATE KEY-----"));
+    const s = await startOurs(["-Z", "-o", `ssl_chain_cert=${certs.serverCert},ssl_key=${key}`]);
+    try {
+      assert.equal(await tryVersion(certs, s.port), "ok");
+    } finally {
+      await s.stop();
+      await certs.remove();
+    }
+  },
+});

@@ -3,7 +3,7 @@
  * load_server_certificates does, with its message prefixes. Deno's node:tls checks nothing until
  * a client connects, so everything that can fail is checked here, before a context is built.
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 
 /** PEM text, each holding only the blocks the TLS layer takes. */
 export interface TlsMaterial {
@@ -67,17 +67,30 @@ export function loadMaterial(
       `Error loading the key: ${where} : no unencrypted PEM private key in it`,
     );
   }
-  let key;
-  try {
-    key = createPrivateKey(keys[0]);
-  } catch (err) {
-    throw new TlsSetupError(`Error loading the key: ${where} : ${(err as Error).message}`);
-  }
+  const key = privateKey(keys[0], where);
   if (!chain.parsed[0].checkPrivateKey(key)) {
     throw new TlsSetupError(
       "Error validating the certificate: the key does not match the certificate",
     );
   }
   const ca = caPath === null ? null : certificates(caPath, "CA certificate").pem.join("\n");
-  return { cert: chain.pem.join("\n"), key: keys[0], ca };
+  const pkcs8 = key.export({ type: "pkcs8", format: "pem" }) as string;
+  return { cert: chain.pem.join("\n"), key: pkcs8, ca };
+}
+
+/**
+ * The key of a PEM block. OpenSSL (so memcached) also reads a PKCS#8 body under a PKCS#1 or SEC1
+ * label, as Go's test certificates have it (gomemcache's TestTLS); node:crypto only under its
+ * own label, so that is tried second. The TLS layer then gets it as PKCS#8, whatever it was.
+ */
+function privateKey(block: string, where: string): KeyObject {
+  try {
+    return createPrivateKey(block);
+  } catch (err) {
+    try {
+      return createPrivateKey(block.replace(/(RSA|EC) PRIVATE KEY-----/g, "PRIVATE KEY-----"));
+    } catch {
+      throw new TlsSetupError(`Error loading the key: ${where} : ${(err as Error).message}`);
+    }
+  }
 }
