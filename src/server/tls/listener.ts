@@ -35,6 +35,8 @@ export interface TlsListenOptions {
 
 /** A TLS record starts with its type; a ClientHello comes in a handshake record (22). */
 const HANDSHAKE_RECORD = 0x16;
+/** How long a plain-text client gets to take its refusal before the socket is closed. */
+const ANSWER_LINGER_MS = 1000;
 
 export class TlsListener {
   private ready: TlsStream[] = [];
@@ -99,7 +101,8 @@ export class TlsListener {
     const peer = `${raw.remoteAddress}:${raw.remotePort}`;
     this.shaking.add(raw);
     let done = false;
-    const failed = (reason: string) => {
+    /** Ends the attempt; with `answer`, written in clear first (destroying would drop it). */
+    const failed = (reason: string, answer: Uint8Array | null = null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -107,7 +110,9 @@ export class TlsListener {
       counters.ssl_handshake_errors++;
       // Per connection, so only at -v: a scan or a broken client must not flood the log.
       log.debug("TLS handshake with {peer} failed: {reason}", { peer, reason });
-      raw.destroy();
+      if (answer === null) return raw.destroy();
+      raw.end(answer);
+      Deno.unrefTimer(setTimeout(() => raw.destroy(), ANSWER_LINGER_MS));
     };
     // From the accept, however slowly the ClientHello drips in.
     const timer = setTimeout(() => failed("not finished in time"), settings.handshakeTimeoutMs);
@@ -116,10 +121,7 @@ export class TlsListener {
       const first: Uint8Array | null = raw.read();
       if (first === null) return failed("closed before a ClientHello");
       if (first[0] !== HANDSHAKE_RECORD) {
-        const answer = this.opts.plainAnswer;
-        if (answer !== null && !done) raw.end(answer);
-        failed("plain text on a TLS port");
-        return;
+        return failed("plain text on a TLS port", this.opts.plainAnswer);
       }
       raw.unshift(first);
       const socket = new tls.TLSSocket(raw, {
