@@ -17,9 +17,10 @@ import { type ServerContext, VERSION } from "./src/context.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
-import { Limits } from "./src/limits.ts";
-import { checkConnectionLimit } from "./src/server/descriptors.ts";
+import { Limits, LIMITS_BYTES } from "./src/limits.ts";
+import { descriptorBudget } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
+import { numberConnections } from "./src/server/connection.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
 import { createTls, listenHttp, listenMemcachedTcp, TlsSetupError } from "./src/server/tls.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
@@ -38,6 +39,13 @@ import { USAGE } from "./src/usage.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
 import { PersistStartError } from "./src/persist/load.ts";
 import { openStore } from "./src/persist/persistence.ts";
+import {
+  type FromWorker,
+  spawnThreads,
+  type ThreadRole,
+  type Threads,
+  type ToWorker,
+} from "./src/threads.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -55,14 +63,37 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Opens the one store and every door the configuration asks for; throws ListenError. */
-export async function startServer(config: Config): Promise<RunningServer> {
-  const clock = new Clock();
+/**
+ * Opens the one store and every door the configuration asks for; throws ListenError. With -t N it
+ * starts N - 1 worker threads too. A worker thread (`role`) maps the store worker 0 created and
+ * opens only its own TCP and HTTP listeners on worker 0's ports: UDP, the unix socket, the sweeper
+ * and persistence stay with worker 0.
+ */
+export async function startServer(config: Config, role?: ThreadRole): Promise<RunningServer> {
+  const clock = new Clock(role?.clock);
   clock.start();
-  // Before anything opens: a certificate that cannot serve stops start-up (exit 64).
+  const { store, persistence } = openStore(
+    clock,
+    config,
+    role && { buffers: role.store, worker: role.index },
+  );
+  if (role === undefined && config.lruMaintainer) store.startSweeper();
+  // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
+  // port's connections over them.
+  const reusePort = config.threads > 1;
+  // Each thread builds its own from the configuration; a certificate that cannot serve stops
+  // start-up (exit 64) before any door opens.
   const tls = createTls(config, clock);
-  const { store, persistence } = openStore(clock, config);
-  store.startSweeper();
+  const spawned = role === undefined && config.threads > 1
+    ? spawnThreads(new URL(import.meta.url), config.threads, {
+      onShutdown: () => ctx.requestShutdown(),
+      onRefreshCerts: (from) => {
+        tls?.reload();
+        threads?.refreshCerts(from);
+      },
+    })
+    : null;
+  numberConnections(role?.index ?? 0, config.threads);
 
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
@@ -71,7 +102,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     store,
     config,
     connections: new Set(),
-    limits: new Limits(config.maxInflightBytes),
+    limits: new Limits(
+      config.maxInflightBytes,
+      config.clientDescriptors,
+      store.memory.take("limits", LIMITS_BYTES),
+    ),
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
@@ -90,13 +125,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
+  const tcpTls: boolean[] = [];
   const udpSockets: UdpSocket[] = [];
-  let http: HttpServer | null = null;
+  let httpListener: Deno.TcpListener | null = null;
   let httpPort = 0;
   try {
     // Before the other doors, which then bind together (binding UDP waits).
-    if (config.udpPort !== 0) {
-      for (const addr of listenAddresses(config.listen, config.udpPort, config.tls.enabled)) {
+    if (config.udpPort !== 0 && role === undefined) {
+      const udpPort = Math.max(config.udpPort, 0);
+      for (const addr of listenAddresses(config.listen, udpPort, config.tls.enabled)) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
           await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
@@ -104,20 +141,28 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     }
     if (config.port !== 0) {
-      for (
-        const addr of listenAddresses(config.listen, Math.max(config.port, 0), config.tls.enabled)
-      ) {
+      const addrs = role?.tcp ??
+        listenAddresses(config.listen, Math.max(config.port, 0), config.tls.enabled);
+      for (const addr of addrs) {
         const tcp = await bindOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () => listenMemcachedTcp(ctx, addr, tls),
+          () =>
+            listenMemcachedTcp(
+              ctx,
+              addr,
+              tls,
+              () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, reusePort, role),
+              { reusePort, checkFree: role === undefined },
+            ),
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);
+        tcpTls.push(addr.tls);
       }
     }
     const path = config.unixSocket;
-    if (path !== null) {
+    if (path !== null && role === undefined) {
       clearStaleSocket(path);
       const unix = listenOrExplain("memcached unix socket", path, () => {
         const listener = Deno.listen({ path, transport: "unix" });
@@ -127,30 +172,65 @@ export async function startServer(config: Config): Promise<RunningServer> {
       listeners.push(unix);
     }
     if (httpHandler !== null) {
+      const port = role?.httpPort ?? config.httpPort;
       const listener = await bindOrExplain(
         "HTTP",
-        `${config.httpHost}:${config.httpPort}`,
-        () => listenHttp(ctx, tls),
+        `${config.httpHost}:${port}`,
+        () =>
+          listenHttp(
+            ctx,
+            port,
+            tls,
+            () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
+            { reusePort, checkFree: role === undefined },
+          ),
       );
-      http = serveHttp(ctx, listener, httpHandler);
-      httpPort = http.addr.port;
+      httpListener = listener;
+      httpPort = listener.addr.port;
     }
   } catch (err) {
     for (const l of listeners) l.close();
     for (const s of udpSockets) s.close();
+    spawned?.abandon();
     store.stopSweeper();
     clock.stop();
     throw err;
   }
+  // The other threads open their doors before this one accepts anything: clients waiting in the
+  // backlog hold no descriptor, so none can take the ones the threads need to start.
+  let threads: Threads | null = null;
+  if (spawned !== null) {
+    try {
+      threads = await spawned.open({
+        config,
+        store: store.memory.buffers,
+        clock: clock.buffer,
+        tcp: tcpAddrs.map((a, i) => ({ hostname: a.hostname, port: a.port, tls: tcpTls[i] })),
+        httpPort,
+      });
+    } catch (err) {
+      for (const l of [...listeners, ...(httpListener === null ? [] : [httpListener])]) l.close();
+      for (const s of udpSockets) s.close();
+      store.stopSweeper();
+      clock.stop();
+      throw new ListenError("worker thread", `-t ${config.threads}`, (err as Error).message);
+    }
+    // refresh_certs on this thread: the others reload too (a worker's goes through onRefreshCerts).
+    if (tls !== null) tls.onRefreshed = () => threads?.refreshCerts(0);
+  }
   const sessions = memcachedSessions(ctx);
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
   const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
+  const http: HttpServer | null = httpListener === null || httpHandler === null
+    ? null
+    : serveHttp(ctx, httpListener, httpHandler);
   const reaper = startIdleReaper(ctx);
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
       stopping.abort();
+      const threadsDone = threads?.stop();
       for (const l of listeners) l.close();
       for (const u of udp) u.close();
       if (reaper !== undefined) clearInterval(reaper);
@@ -162,6 +242,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       for (const c of ctx.connections) c.close();
       http?.closeAll();
       await Promise.race([Promise.allSettled([...loops, httpDone]), sleep(500)]);
+      await threadsDone;
+      introspection(ctx).watch.close();
       store.stopSweeper();
       await persistence?.stop();
       clock.stop();
@@ -170,7 +252,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           Deno.removeSync(config.unixSocket);
         } catch { /* gone */ }
       }
-      log.info("stopped");
+      if (role === undefined) log.info("stopped");
     })();
     return stopped;
   };
@@ -204,7 +286,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const config = parsed.config;
+  let config = parsed.config;
   await setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
   if (config.httpTokenOnCommandLine) {
@@ -218,15 +300,25 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${credentials}`);
     return 64;
   }
-  const fdComplaint = checkConnectionLimit(config.maxConnections);
-  if (fdComplaint !== null) {
-    console.error(fdComplaint);
+  const budget = descriptorBudget(config);
+  if ("error" in budget) {
+    console.error(budget.error);
     return 71; // EX_OSERR, as memcached
   }
+  config = budget.config;
+  if (budget.warning !== null) log.warn(budget.warning);
   if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
     log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
   }
-  let server: RunningServer;
+  // From before the first listener opens: with -t N a client may find the port while the other
+  // threads are still starting, and signal then.
+  let server: RunningServer | undefined;
+  let signalled = false;
+  const onSignal = () => server === undefined ? (signalled = true) : server.ctx.requestShutdown();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
+  Deno.addSignalListener("SIGUSR1", onSignal);
   try {
     server = await startServer(config);
   } catch (err) {
@@ -242,17 +334,14 @@ async function main(args: string[]): Promise<number> {
     log.error(err.message);
     return LISTEN_FAILED;
   }
-  // Before the pid file exists: whoever reads it may signal at once.
-  const onSignal = () => server.ctx.requestShutdown();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  // memcached's warm restart stops on SIGUSR1; so does this server, saving with -e or a log.
-  Deno.addSignalListener("SIGUSR1", onSignal);
+  if (signalled) server.ctx.requestShutdown();
   // With a file-size limit (ulimit -f), a write past it fails with EFBIG once SIGXFSZ is handled
   // instead of killing the process; persistence counts that as a failing disk and keeps serving.
   if (server.ctx.persistence !== undefined) Deno.addSignalListener("SIGXFSZ", () => {});
   if (config.pidFile !== null) writeFileAtomically(config.pidFile, `${Deno.pid}\n`);
-  if (config.portFile !== null && (server.port !== 0 || server.udpAddrs.length > 0)) {
+  // As memcached: without a unix socket the file is written even when empty (-p 0).
+  const ports = server.port !== 0 || server.udpAddrs.length > 0;
+  if (config.portFile !== null && (ports || config.unixSocket === null)) {
     writeFileAtomically(config.portFile, portFileLines([...server.tcpAddrs, ...server.udpAddrs]));
   }
   const memcachedAddr = config.port === 0
@@ -271,7 +360,7 @@ async function main(args: string[]): Promise<number> {
   log.info(
     `${SERVER_NAME} ${SERVER_VERSION} listening: memcached ${memcachedAddr}${unix}${udpAddr}, HTTP ` +
       `${httpAddr}; memory limit ${config.maxBytes / 1024 / 1024} MB, item size max ` +
-      `${config.itemSizeMax} bytes`,
+      `${config.itemSizeMax} bytes, ${config.threads} thread${config.threads > 1 ? "s" : ""}`,
   );
   if (config.httpPort !== 0 && config.httpToken === null && !isLoopback(config.httpHost)) {
     log.warn("the HTTP API listens on {host} without a token: anyone who can reach it can use it", {
@@ -300,4 +389,53 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/**
+ * A listener that may share its port with the other threads'. A port named on the command line
+ * is first bound alone, so that a port another process holds is refused rather than shared.
+ */
+function listenTcp(
+  options: Deno.TcpListenOptions,
+  reusePort: boolean,
+  role: ThreadRole | undefined,
+): Deno.TcpListener {
+  if (!reusePort) return Deno.listen(options);
+  if (role === undefined && options.port !== 0) Deno.listen(options).close();
+  return Deno.listen({ ...options, reusePort: true });
+}
+
+/** Worker thread 1..N-1 of -t N: serves until worker 0 says stop (src/threads.ts). */
+function serveAsWorker(): void {
+  const scope = self as unknown as {
+    onmessage: (e: MessageEvent<ToWorker>) => void;
+    postMessage(m: FromWorker): void;
+    close(): void;
+  };
+  let server: RunningServer | null = null;
+  scope.onmessage = async (e) => {
+    const m = e.data;
+    if (m.type === "start") {
+      await setupLogging(m.role.config.verbosity, m.role.config.logFormat);
+      try {
+        server = await startServer(m.role.config, m.role);
+      } catch (err) {
+        scope.postMessage({ type: "failed", message: (err as Error).message });
+        return;
+      }
+      server.shutdownRequested.then(() => scope.postMessage({ type: "shutdown" }));
+      const tls = server.ctx.tls;
+      if (tls !== undefined) tls.onRefreshed = () => scope.postMessage({ type: "refresh_certs" });
+      scope.postMessage({ type: "ready" });
+    } else if (m.type === "refresh_certs") {
+      server?.ctx.tls?.reload();
+    } else {
+      await server?.stop();
+      scope.postMessage({ type: "stopped" });
+      scope.close();
+    }
+  };
+}
+
+if (import.meta.main) {
+  if ("WorkerGlobalScope" in globalThis) serveAsWorker();
+  else Deno.exit(await main(Deno.args));
+}

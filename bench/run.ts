@@ -10,7 +10,8 @@
  * Options: --rounds=N (per workload, default 9), --seconds=S (per round, default 3),
  * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024),
  * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces,
- * --only-tls (the TLS rows alone: tls_rows.ts).
+ * --only-threads (the -t rows alone: bench/threads.ts), --only-tls (the TLS rows alone:
+ * bench/tls_rows.ts).
  * --persistence runs only the persistence workloads instead: restart with --items saved items
  * (against memcached's warm restart), the log rewrite's pause, and memaslap throughput with
  * --fsync everysec and always as ratios of the memory-only server.
@@ -21,6 +22,7 @@ import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
 import { traceRows } from "./trace_rows.ts";
 import { tlsRows } from "./tls_rows.ts";
 import { restartFigures } from "./persist.ts";
+import { threadRows } from "./threads.ts";
 import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
 
 const { values: opts } = parseArgs({
@@ -33,6 +35,7 @@ const { values: opts } = parseArgs({
     "trace-requests": { type: "string", default: "1000000" },
     "only-traces": { type: "boolean", default: false },
     persistence: { type: "boolean", default: false },
+    "only-threads": { type: "boolean", default: false },
     "only-tls": { type: "boolean", default: false },
   },
 });
@@ -230,13 +233,28 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  const onlyTls = opts["only-tls"];
-  if (!opts["only-traces"] && !onlyTls) await perfRows(rows);
-  if (!opts["only-traces"]) {
+  const only = opts["only-traces"] || opts["only-threads"] || opts["only-tls"];
+  if (!only) await perfRows(rows);
+  if (memaslap !== null && !opts["only-traces"] && !opts["only-tls"]) {
+    rows.push(
+      ...await threadRows({
+        memaslap,
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        memoryMb: MEMORY_MB,
+        items: ITEMS,
+        row,
+        rotate,
+      }),
+    );
+  }
+  if (!opts["only-traces"] && !opts["only-threads"]) {
     const tls = { rounds: ROUNDS, seconds: SECONDS, memoryMb: MEMORY_MB, wrk };
     rows.push(...await tlsRows(tls, row, rotate, wrkRound));
   }
-  if (TRACE_REQUESTS > 0 && !onlyTls) rows.push(...await traceRows(TRACE_REQUESTS, row));
+  if (TRACE_REQUESTS > 0 && !opts["only-threads"] && !opts["only-tls"]) {
+    rows.push(...await traceRows(TRACE_REQUESTS, row));
+  }
   const version = (await run("memcached", ["-V"])).trim();
   printTable(
     rows,

@@ -4,6 +4,7 @@
  * timeout (else 408). Bytes are counted, not chunks: the body is read into one buffer as it
  * comes, and a body sent in pieces too small to be worth their cost is refused (400).
  */
+import { freeNow } from "../src/bytes.ts";
 import type { Limits } from "../src/limits.ts";
 import { Refused } from "./params.ts";
 
@@ -31,6 +32,7 @@ export async function readBody(
   if (req.body === null || length === 0) return new Uint8Array(0);
   let held = 0;
   let buf = new Uint8Array(0);
+  let done = false;
   const room = (size: number, used: number) => {
     if (!limits.canHold(size - held)) {
       throw new Refused(
@@ -43,6 +45,7 @@ export async function readBody(
     next.set(buf.subarray(0, used));
     limits.hold(size - held);
     held = size;
+    freeNow(buf);
     buf = next;
   };
   // A BYOB reader into one scratch buffer: the default reader allocates a 64 KB chunk per read,
@@ -95,10 +98,14 @@ export async function readBody(
       buf.set(value, total);
       total = after;
     }
+    done = true;
     return buf.subarray(0, total);
   } finally {
     clearTimeout(timer);
     limits.release(held);
+    // A body refused, cut off or left behind by its client is garbage: give its memory back now.
+    if (!done) freeNow(buf);
     (byob ?? plain)!.cancel().catch(() => {});
+    freeNow(scratch);
   }
 }

@@ -12,6 +12,7 @@ import style from "./dashboard/style.css" with { type: "text" };
 import api from "./dashboard/api.js" with { type: "text" };
 import charts from "./dashboard/charts.js" with { type: "text" };
 import keys from "./dashboard/keys.js" with { type: "text" };
+import view from "./dashboard/view.js" with { type: "text" };
 import panels from "./dashboard/panels.js" with { type: "text" };
 import main from "./dashboard/main.js" with { type: "text" };
 import icon from "./dashboard/favicon.svg" with { type: "text" };
@@ -38,6 +39,7 @@ const FILES = new Map<string, Asset>([
   ["api.js", asset(api, JS)],
   ["charts.js", asset(charts, JS)],
   ["keys.js", asset(keys, JS)],
+  ["view.js", asset(view, JS)],
   ["panels.js", asset(panels, JS)],
   ["main.js", asset(main, JS)],
   ["uPlot.iife.min.js", asset(uplot, JS)],

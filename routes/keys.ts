@@ -86,8 +86,8 @@ export function keyRoutes(
     ];
     const exptime = store.exptimeOf(h);
     if (exptime !== 0) headers.push(["x-memcached-ttl", String(exptime - store.clock.now)]);
-    // A view into the store: whoever takes the answer copies it before anything else runs.
-    const answer = { status: 200, headers, body: store.valueOf(h) };
+    // A copy: the store's bytes may change once this thread lets the store lock go.
+    const answer = { status: 200, headers, body: store.valueOf(h).slice() };
     markFetched(store, h);
     return answer;
   };

@@ -18,3 +18,17 @@ export function encodeAscii(text: string): Uint8Array {
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
+
+/**
+ * Gives a buffer's memory back now rather than at the next garbage collection, which an idle
+ * server may not run for minutes: detaching the ArrayBuffer frees its backing store. Only for a
+ * whole buffer nothing reads again (views of it read as empty afterwards).
+ */
+export function freeNow(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBuffer;
+  // A view of part of a larger buffer leaves it alone: others may still read the rest.
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) return;
+  try {
+    buffer.transfer(0);
+  } catch { /* already detached, or not transferable */ }
+}

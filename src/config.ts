@@ -7,10 +7,11 @@ import {
   logFormat,
   parseNumber,
   parseSize,
+  parseThreads,
   UsageError,
 } from "./config_values.ts";
 import { passwordFile } from "./auth.ts";
-import { defaultTlsConfig, finishTlsConfig, type TlsConfig, tlsOption } from "./config_tls.ts";
+import { parseTlsConfig, TLS_OPTIONS, type TlsConfig } from "./config_tls.ts";
 
 /** Everything the command line sets. Defaults are memcached's, except addresses (loopback). */
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   unixMask: number;
   maxBytes: number;
   maxConnections: number;
+  /** -t: worker threads serving the doors over the one store. */
+  threads: number;
   itemSizeMax: number;
   evictions: boolean;
   casEnabled: boolean;
@@ -48,6 +51,11 @@ export interface Config {
   /** Hardening bounds (see hardeningConfig). */
   maxInflightBytes: number;
   httpConnLimit: number;
+  /**
+   * Client connections of every door together that the descriptors allow (set at start-up when
+   * the hard ulimit -n is short of -c, --http-conn-limit and a reserve; else Infinity).
+   */
+  clientDescriptors: number;
   httpInsecure: boolean;
   shutdownGraceMs: number;
   httpTimeoutMs: number;
@@ -64,9 +72,13 @@ export interface Config {
   watcherBufferBytes: number;
   /** `-o lru_crawler` / `no_lru_crawler` (and `no_modern`): whether `lru_crawler` commands run. */
   lruCrawler: boolean;
+  /**
+   * `-o lru_maintainer` / `no_lru_maintainer` (and `no_modern`): whether the background sweep runs,
+   * which unlinks dead items as memcached's LRU maintainer thread does.
+   */
+  lruMaintainer: boolean;
   /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
   persist: PersistConfig;
-  /** TLS (`-Z`, `-o ssl_*`, the HTTP door's certificate): src/config_tls.ts. */
   tls: TlsConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
@@ -157,10 +169,7 @@ export function parseConfig(
         fsync: { type: "string" },
         "persist-repair": { type: "boolean" },
         "persist-rewrite-size": { type: "string" },
-        "enable-ssl": { type: "boolean", short: "Z" },
-        "http-tls-cert": { type: "string" },
-        "http-tls-key": { type: "string" },
-        "tls-handshake-timeout": { type: "string" },
+        ...TLS_OPTIONS,
       },
     });
   } catch (err) {
@@ -177,13 +186,7 @@ export function parseConfig(
   }
   const ignored: string[] = [];
   const ignore = (flag: string, why: string) => ignored.push(`${flag} (${why})`);
-  if (v.threads !== undefined) {
-    // memcached's own check and message (exit status 1), before anything else uses -t.
-    if (!/^\d+$/.test(v.threads) || Number(v.threads) <= 0) {
-      throw new UsageError("Number of threads must be greater than 0", 1);
-    }
-    ignore("-t", "one event loop serves all connections");
-  }
+  const threads = parseThreads(v.threads);
   if (v.user !== undefined) ignore("-u", "run as the user you start it as");
   const tcpBacklog = v["listen-backlog"] === undefined
     ? TCP_BACKLOG
@@ -197,7 +200,8 @@ export function parseConfig(
   const prefixDelimiter = v["stat-key-prefix"] ?? ":";
   if (prefixDelimiter.length !== 1) throw new UsageError("option -D needs one character");
 
-  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], 0, 65535);
+  // -1 asks for a free port, as -p -1 does.
+  const udpPort = v["udp-port"] === undefined ? 0 : parseNumber("-U", v["udp-port"], -1, 65535);
   if (udpPort !== 0 && v["enable-sasl"]) {
     throw new UsageError("ERROR: Cannot enable UDP while using binary SASL authentication.");
   }
@@ -223,8 +227,8 @@ export function parseConfig(
   let idleTimeout = 0;
   let watcherBufferBytes = 256 * 1024;
   let lruCrawler = true;
+  let lruMaintainer = true;
   let saslPasswordFile: string | null = env[SASL_PWDB_ENV] ?? null;
-  const tls = defaultTlsConfig();
   for (const group of v.extended ?? []) {
     for (const item of group.split(",")) {
       if (item === "") continue;
@@ -233,15 +237,17 @@ export function parseConfig(
       const value = eq === -1 ? "" : item.slice(eq + 1);
       if (key === "idle_timeout") idleTimeout = parseNumber("-o idle_timeout", value, 0, 2 ** 31);
       else if (key === "sasl_password_file") saslPasswordFile = value;
-      else if (tlsOption(key, eq === -1 ? null : value, tls)) continue;
+      else if (key.startsWith("ssl_")) continue; // src/config_tls.ts reads them
       else if (key === "watcher_logbuf_size") {
         watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
       else if (key === "lru_crawler" || key === "no_lru_crawler") {
         lruCrawler = key === "lru_crawler";
+      } else if (key === "lru_maintainer" || key === "no_lru_maintainer") {
+        lruMaintainer = key === "lru_maintainer";
       } else if (key === "no_modern") {
-        lruCrawler = false;
-        ignore("-o no_modern", "only its no_lru_crawler part applies here");
+        lruCrawler = lruMaintainer = false;
+        ignore("-o no_modern", "only its no_lru_crawler and no_lru_maintainer parts apply here");
       } else ignore(`-o ${key}`, "no such tuning here");
     }
   }
@@ -256,7 +262,6 @@ export function parseConfig(
     : udpPort !== 0
     ? udpPort
     : 11211;
-  finishTlsConfig(tls, v, port);
 
   const saslEnabled = !!v["enable-sasl"];
   const authFile = v["auth-file"] ?? null;
@@ -288,6 +293,7 @@ export function parseConfig(
     unixSocket,
     unixMask: parseInt(mask, 8),
     maxBytes: memoryMb * 1024 * 1024,
+    threads,
     maxConnections: v["conn-limit"] === undefined
       ? 1024
       : parseNumber("-c", v["conn-limit"], 1, 1_000_000),
@@ -321,10 +327,17 @@ export function parseConfig(
     watchEnabled: !v["disable-watch"],
     watcherBufferBytes,
     lruCrawler,
+    lruMaintainer,
     persist,
-    tls,
+    tls: parseTlsConfig(v, port),
     ignored,
   };
+  if (threads > 1 && persist.logDir !== null) {
+    throw new UsageError(
+      `-t ${threads} with --persist-log: the log is written by one thread so far; use -t 1 (or -e)`,
+      64,
+    );
+  }
   return { config } as const;
 }
 

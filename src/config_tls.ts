@@ -25,6 +25,36 @@ export interface TlsConfig {
   httpKey: string | null;
 }
 
+/** The parseArgs options of TLS, for src/config.ts. */
+export const TLS_OPTIONS = {
+  "enable-ssl": { type: "boolean", short: "Z" },
+  "http-tls-cert": { type: "string" },
+  "http-tls-key": { type: "string" },
+  "tls-handshake-timeout": { type: "string" },
+} as const;
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/**
+ * The TLS settings of a parsed command line: `v` is parseArgs' values (its `-o` items included),
+ * `tcpPort` the memcached TCP port (0 = off). Throws UsageError.
+ */
+export function parseTlsConfig(v: Values, tcpPort: number): TlsConfig {
+  const tls = defaultTlsConfig();
+  for (const group of (v.extended ?? []) as string[]) {
+    for (const item of group.split(",")) {
+      const eq = item.indexOf("=");
+      const key = eq === -1 ? item : item.slice(0, eq);
+      if (!key.startsWith("ssl_") || tlsOption(key, eq === -1 ? null : item.slice(eq + 1), tls)) {
+        continue;
+      }
+      throw new UsageError(`Illegal suboption "${key}"`, 1); // memcached's words
+    }
+  }
+  finishTlsConfig(tls, v, tcpPort);
+  return tls;
+}
+
 export function defaultTlsConfig(): TlsConfig {
   return {
     enabled: false,
@@ -119,11 +149,7 @@ export function tlsOption(key: string, value: string | null, tls: TlsConfig): bo
  * The flags (-Z and our long options) and the checks that need the whole command line: `v` is
  * parseArgs' values, `tcpPort` the memcached TCP port (0 = off).
  */
-export function finishTlsConfig(
-  tls: TlsConfig,
-  v: Record<string, string | boolean | (string | boolean)[] | undefined>,
-  tcpPort: number,
-): void {
+function finishTlsConfig(tls: TlsConfig, v: Values, tcpPort: number): void {
   const text = (name: string) => v[name] as string | undefined;
   tls.enabled = !!v["enable-ssl"];
   tls.httpCert = text("http-tls-cert") ?? null;

@@ -11,6 +11,20 @@ export class UsageError extends Error {
   }
 }
 
+/** One row of counters per thread (stats.ts). */
+const MAX_THREADS = 64;
+
+/** -t: memcached's own check and message (exit status 1) first, then our limit. */
+export function parseThreads(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (!/^\d+$/.test(text) || Number(text) <= 0) {
+    throw new UsageError("Number of threads must be greater than 0", 1);
+  }
+  const threads = Number(text);
+  if (threads > MAX_THREADS) throw new UsageError(`-t ${threads}: at most ${MAX_THREADS} threads`);
+  return threads;
+}
+
 /** Parses "64", "1k", "2m", "1g" into bytes. */
 export function parseSize(text: string): number | null {
   const m = /^(\d+)([kmgKMG]?)$/.exec(text);
@@ -101,6 +115,7 @@ export function hardeningConfig(
     httpConnLimit: connText === undefined
       ? 1024
       : parseNumber("--http-conn-limit", connText, 1, 1_000_000),
+    clientDescriptors: Infinity,
     httpInsecure: !!v["http-insecure"],
     shutdownGraceMs: graceText === undefined
       ? 2000

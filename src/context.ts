@@ -24,8 +24,14 @@ export interface ConnectionInfo {
 
 /** This process's TLS (src/server/tls.ts), for `refresh_certs` and the stats. */
 export interface TlsRuntime {
-  /** Reloads the certificate files for new connections: memcached's error line, or null. */
+  /**
+   * refresh_certs: reloads the certificate files for this thread's new connections, then calls
+   * onRefreshed (the other threads reload too); memcached's error line, or null.
+   */
   refresh(): string | null;
+  /** What another thread's refresh_certs asks of this one: the reload alone. */
+  reload(): string | null;
+  onRefreshed?: () => void;
   /** Clock seconds of the last load that succeeded (`time_since_server_cert_refresh`). */
   lastRefresh: number;
 }

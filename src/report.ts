@@ -31,7 +31,7 @@ export const STATS_GROUPS: readonly StatsGroup[] = [
   {
     name: "reset",
     rows: (ctx) => {
-      ctx.store.counters.reset();
+      ctx.store.resetCounters();
       introspection(ctx).reset();
       return [];
     },
@@ -78,7 +78,7 @@ export function findStatsGroup(
  */
 export function generalStats(ctx: ServerContext): Stat[] {
   const { store, config } = ctx;
-  const c = store.counters;
+  const c = store.totals();
   const clock = store.clock;
   const usage = process.cpuUsage();
   const watch = introspection(ctx).watch;
@@ -130,7 +130,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     // Over -c a connection is refused at once (memcached's maxconns_fast): accept never pauses.
     ["listen_disabled_num", 0],
     ["time_in_listen_disabled_us", 0],
-    ["threads", 1],
+    ["threads", config.threads],
     ["conn_yields", c.conn_yields],
     ["hash_power_level", Math.log2(store.hashBuckets)],
     ["hash_bytes", store.hashBuckets * Int32Array.BYTES_PER_ELEMENT],
@@ -154,7 +154,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["log_watcher_skipped", watch.skippedTotal],
     ["log_watcher_sent", watch.sentTotal],
     ["log_watchers", watch.count],
-    ...tlsStats(ctx),
+    ...tlsStats(ctx, c),
     ["unexpected_napi_ids", 0],
     ["round_robin_fallback", 0],
     ["bytes", store.bytes],
@@ -194,6 +194,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["evictions", config.evictions ? "on" : "off"],
     ["domain_socket", config.unixSocket ?? "NULL"],
     ["umask", config.unixMask.toString(8)],
+    ["num_threads", config.threads],
     ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
     ["stat_key_prefix", config.prefixDelimiter],
     ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],
@@ -205,6 +206,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["auth_enabled_ascii", config.authFile !== null ? "yes" : "no"],
     ["item_size_max", config.itemSizeMax],
     ["lru_crawler", introspection(ctx).crawlerEnabled ? "yes" : "no"],
+    ["lru_maintainer_thread", config.lruMaintainer ? "yes" : "no"],
     ["flush_enabled", config.flushEnabled ? "yes" : "no"],
     ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],
@@ -213,6 +215,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],
     ["http_auth", config.httpToken !== null ? "yes" : "no"],
+    ["http_conn_limit", config.httpConnLimit],
   ];
 }
 

@@ -2,15 +2,18 @@
 import type { Config } from "./config.ts";
 import { OPENSSL_VERIFY_FLAGS } from "./config_tls.ts";
 import type { ServerContext } from "./context.ts";
+import type { Counters } from "./stats.ts";
 
 /** report.ts's Stat, restated: importing it would make a cycle. */
 type Stat = [string, number | string];
 
-/** After log_watchers, with -Z only; ssl_new_sessions only with ssl_session_cache. */
-export function tlsStats(ctx: ServerContext): Stat[] {
+/**
+ * After log_watchers, with -Z only; ssl_new_sessions only with ssl_session_cache. `c`: the
+ * counters summed over the threads.
+ */
+export function tlsStats(ctx: ServerContext, c: Counters): Stat[] {
   const { config, store } = ctx;
   if (!config.tls.enabled) return [];
-  const c = store.counters;
   return [
     ...(config.tls.sessionCache ? [["ssl_new_sessions", c.ssl_new_sessions] as Stat] : []),
     ["ssl_handshake_errors", c.ssl_handshake_errors],

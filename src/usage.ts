@@ -10,8 +10,8 @@ memcached flags:
   -l, --listen=<addr>       interfaces to listen on, comma separated, each host or host:port
                             (default 127.0.0.1)
   -b, --listen-backlog=<n>  the memcached TCP listeners' backlog (default 1024)
-  -U, --udp-port=<num>      UDP port to listen on, on the -l addresses (default 0, off; memcached's
-                            framing; without -p, TCP takes this port too)
+  -U, --udp-port=<num>      UDP port to listen on, on the -l addresses (default 0, off, -1 = any
+                            free port; memcached's framing; without -p, TCP takes this port too)
   -s, --unix-socket=<file>  UNIX socket to listen on (disables TCP unless -p is given);
                             a file there that is not a socket is refused and left alone
   -a, --unix-mask=<mask>    access mask for the UNIX socket, in octal (default 700)
@@ -36,7 +36,8 @@ memcached flags:
   -D <char>                 key prefix delimiter for "stats detail" (default :)
   -X, --disable-dumping     disable lru_crawler metadump/mgdump, stats cachedump, GET /keys?stream
   -W, --disable-watch       disable "watch" and GET /watch
-  -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler
+  -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler, -o lru_maintainer|no_lru_maintainer
+     (the background sweep of dead items), -o no_modern (no crawler, no maintainer)
   -e, --memory-file=<file>  save items there on a clean stop, load them at start
   -Z, --enable-ssl          TLS on the memcached TCP listeners (-l notls:<addr>:<port> keeps one
                             plain) and on the HTTP door; -o ssl_chain_cert=<file>,ssl_key=<file>,

@@ -1,6 +1,8 @@
 // The key browser: prefix search with paging over GET /keys, one item's value as text, JSON or
-// hex with its flags, TTL and CAS, and edit (If-Match), delete and create over /keys/{key}.
+// hex with its flags, TTL and CAS, and edit (If-Match), delete and create over /keys/{key}. What
+// it shows (prefix, page size, page, item) is kept in the URL, so a link opens the same view.
 import { apiFetch, keyPath } from "./api.js";
+import { readView, showPanel, writeView } from "./view.js";
 
 const byId = (id) => document.getElementById(id);
 /** Bytes of a value shown in hex; the rest is summarised. */
@@ -15,6 +17,18 @@ let nextCursor = null;
 
 function say(text) {
   byId("key-message").textContent = text;
+}
+
+/** Puts what the browser shows in the URL (after something the user did, not on load). */
+function remember() {
+  writeView({
+    panel: "keys",
+    prefix: byId("key-prefix").value,
+    limit: byId("key-limit").value,
+    cursor: cursor === "" ? null : cursor,
+    back: cursor === "" ? [] : cursors,
+    key: current?.key,
+  });
 }
 
 async function problem(res) {
@@ -74,12 +88,13 @@ function showValue() {
   byId("edit-value").value = editText(mode);
 }
 
-async function openKey(key) {
+async function openKey(key, record = true) {
   const res = await apiFetch(`${keyPath(key)}?format=json`);
   if (!res.ok) {
     say(`Reading ${key}: ${await problem(res)}`);
     byId("key-detail").hidden = true;
     current = null;
+    if (record) remember();
     return;
   }
   const item = await res.json();
@@ -96,6 +111,7 @@ async function openKey(key) {
   byId("edit-ttl").value = item.ttl === null ? "0" : String(Math.max(1, item.ttl));
   byId("key-detail").hidden = false;
   showValue();
+  if (record) remember();
 }
 
 function parseHex(text) {
@@ -154,6 +170,7 @@ async function remove() {
   current = null;
   byId("key-detail").hidden = true;
   await loadPage();
+  remember();
 }
 
 async function create(event) {
@@ -181,8 +198,8 @@ async function create(event) {
   say(`Created ${key}.`);
 }
 
-/** Shows the page of keys that starts after `cursor`. */
-async function loadPage() {
+/** Shows the page of keys that starts after `cursor` (and puts it in the URL with `record`). */
+async function loadPage(record = false) {
   const prefix = byId("key-prefix").value;
   const limit = byId("key-limit").value;
   const params = new URLSearchParams({ prefix, limit });
@@ -212,6 +229,27 @@ async function loadPage() {
   byId("key-page").textContent = `page ${cursors.length + 1}`;
   byId("key-prev").disabled = cursors.length === 0;
   byId("key-next").disabled = nextCursor === null;
+  if (record) remember();
+}
+
+/**
+ * Shows what the URL asks for: its prefix, page size, page and item, and its panel. Called at
+ * start (an empty prefix lists the first page of every key) and when the fragment changes.
+ */
+export async function applyView() {
+  const view = readView();
+  byId("key-prefix").value = view.prefix;
+  const sizes = [...byId("key-limit").options].map((o) => o.value);
+  if (view.limit !== null && sizes.includes(view.limit)) byId("key-limit").value = view.limit;
+  cursor = view.cursor;
+  cursors = cursor === "" ? [] : view.back;
+  await loadPage();
+  if (view.key !== null) await openKey(view.key, false);
+  else {
+    current = null;
+    byId("key-detail").hidden = true;
+  }
+  showPanel(view.panel);
 }
 
 export function initKeys() {
@@ -219,17 +257,17 @@ export function initKeys() {
     event.preventDefault();
     cursors = [];
     cursor = "";
-    loadPage();
+    loadPage(true);
   });
   byId("key-next").addEventListener("click", () => {
     if (nextCursor === null) return;
     cursors.push(cursor);
     cursor = nextCursor;
-    loadPage();
+    loadPage(true);
   });
   byId("key-prev").addEventListener("click", () => {
     cursor = cursors.pop() ?? "";
-    loadPage();
+    loadPage(true);
   });
   for (const radio of document.querySelectorAll('input[name="view"]')) {
     radio.addEventListener("change", () => current !== null && showValue());
@@ -237,6 +275,6 @@ export function initKeys() {
   byId("edit-form").addEventListener("submit", save);
   byId("delete-key").addEventListener("click", remove);
   byId("create-form").addEventListener("submit", create);
-  // No listing until asked: each page of GET /keys scans the whole cache.
   say("Search lists keys by prefix (an empty prefix lists all).");
+  return applyView().catch((err) => say(`Listing keys: ${err.message}`));
 }

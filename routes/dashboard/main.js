@@ -2,8 +2,9 @@
 // panels and the key browser.
 import { forgetToken, hasToken, initTokenForm, readStatsStream } from "./api.js";
 import { createCharts } from "./charts.js";
-import { initKeys } from "./keys.js";
+import { applyView, initKeys } from "./keys.js";
 import { showNow, showSettings, showSlabs, watchHotKeys, watchPersistence } from "./panels.js";
+import { linkPanels } from "./view.js";
 
 const byId = (id) => document.getElementById(id);
 /** Longest wait between attempts to reopen a closed stream. */
@@ -54,8 +55,10 @@ async function start() {
   byId("auth-state").dataset.auth = open ? "open" : "token";
   byId("forget-token").hidden = open || !hasToken();
   followStats(createCharts(byId("charts")));
-  initKeys();
-  await Promise.all([watchHotKeys(), watchPersistence()]);
+  linkPanels();
+  // A link pasted into this tab (or a panel's # clicked) shows what it names.
+  addEventListener("hashchange", () => applyView().catch(() => {}));
+  await Promise.all([initKeys(), watchHotKeys(), watchPersistence()]);
 }
 
 start().catch((err) => {

@@ -13,6 +13,8 @@ function endpoint(addr: string): string {
 
 export function connectionOpened(ctx: ServerContext, info: ConnectionInfo): void {
   const hub = introspection(ctx).watch;
+  // Nothing has taken the store lock yet on this connection: follow other threads' watchers here.
+  hub.sync();
   if ((hub.flags & CONNEVENTS) === 0) return;
   hub.emit(CONNEVENTS, `type=conn_new ${endpoint(info.addr)} cfd=${info.id}`);
 }

@@ -12,10 +12,10 @@ import { HotKeys } from "./hotkeys.ts";
 import { ntotalOf } from "./items.ts";
 import { PrefixStats } from "./prefix.ts";
 import { StoreTap } from "./tap.ts";
-import { WatchHub } from "./watch.ts";
+import { WATCH_CELLS, WatchHub } from "./watch.ts";
 
 export class Introspection {
-  readonly watch = new WatchHub();
+  readonly watch: WatchHub;
   readonly prefixes: PrefixStats;
   readonly hot = new HotKeys();
   readonly tap: StoreTap;
@@ -26,6 +26,17 @@ export class Introspection {
   private crawling = false;
 
   constructor(ctx: ServerContext) {
+    const store = ctx.store;
+    this.watch = new WatchHub(
+      ctx.config.threads > 1
+        ? {
+          cells: new Int32Array(store.memory.take("watch", WATCH_CELLS * 4)),
+          thread: store.thread,
+          channel: new BroadcastChannel("watch"),
+        }
+        : null,
+    );
+    store.onAcquire = () => this.watch.sync();
     this.prefixes = new PrefixStats(ctx.config.prefixDelimiter);
     this.crawlerEnabled = ctx.config.lruCrawler;
     this.tap = new StoreTap(ctx.store, this.watch, this.prefixes, this.hot);
@@ -46,7 +57,7 @@ export class Introspection {
     this.crawling = true;
     (async () => {
       for (let seen = 0; seen < store.currItems; seen += SLICE) {
-        store.sweep(SLICE);
+        store.sweep(SLICE, true);
         await nextTurn();
       }
     })().finally(() => (this.crawling = false));

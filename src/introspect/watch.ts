@@ -106,16 +106,41 @@ export class Watcher {
   }
 }
 
+/**
+ * How the watch hubs of -t N threads meet: each thread's classes in a shared cell (with a version
+ * that moves on every change, and the event counter `gid`), and a channel that carries the events
+ * one thread renders to the watchers of the others.
+ */
+export interface WatchShare {
+  cells: Int32Array;
+  thread: number;
+  channel: BroadcastChannel;
+}
+/** Cells: one per thread (64), then the version and gid. */
+export const WATCH_CELLS = 66;
+const VERSION = 64;
+const GID = 65;
+
 /** The watchers of one server, and the events the doors and the store report to them. */
 export class WatchHub {
   private watchers: Watcher[] = [];
-  /** The union of every watcher's classes: a door checks this before rendering anything. */
+  /** The union of every watcher's classes, of every thread: checked before rendering anything. */
   flags = 0;
+  /** ... of the other threads' watchers only. */
+  private remoteFlags = 0;
+  private version = -1;
   skippedTotal = 0;
   sentTotal = 0;
   private gid = 0;
   /** Called when the union of classes changes (the store tap follows it). */
   onChange: () => void = () => {};
+
+  constructor(private readonly share: WatchShare | null = null) {
+    if (share !== null) {
+      share.channel.onmessage = (e: MessageEvent<{ flag: number; line: string }>) =>
+        this.deliver(e.data.flag, e.data.line);
+    }
+  }
 
   get count(): number {
     return this.watchers.length;
@@ -139,6 +164,31 @@ export class WatchHub {
   private recompute(): void {
     let flags = 0;
     for (const w of this.watchers) flags |= w.flags;
+    const share = this.share;
+    if (share === null) return this.update(flags, 0);
+    Atomics.store(share.cells, share.thread, flags);
+    Atomics.add(share.cells, VERSION, 1);
+    this.sync();
+  }
+
+  /** Follows the other threads' watchers (the store calls it when a thread takes its lock). */
+  sync(): void {
+    const share = this.share;
+    if (share === null) return;
+    const version = Atomics.load(share.cells, VERSION);
+    if (version === this.version) return;
+    this.version = version;
+    let local = 0;
+    let remote = 0;
+    for (let t = 0; t < VERSION; t++) {
+      if (t === share.thread) local = Atomics.load(share.cells, t);
+      else remote |= Atomics.load(share.cells, t);
+    }
+    this.update(local | remote, remote);
+  }
+
+  private update(flags: number, remote: number): void {
+    this.remoteFlags = remote;
     const changed = flags !== this.flags;
     this.flags = flags;
     if (changed) this.onChange();
@@ -148,8 +198,19 @@ export class WatchHub {
   emit(flag: number, body: string): void {
     if ((this.flags & flag) === 0) return;
     const now = Date.now();
-    const line = `ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${++this.gid} ${body}\n`;
+    const gid = this.share === null ? ++this.gid : Atomics.add(this.share.cells, GID, 1) + 1;
+    const line = `ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${body}\n`;
+    this.deliver(flag, line);
+    if ((this.remoteFlags & flag) !== 0) this.share!.channel.postMessage({ flag, line });
+  }
+
+  private deliver(flag: number, line: string): void {
     for (const w of this.watchers) if ((w.flags & flag) !== 0) w.offer(line);
+  }
+
+  /** Stops listening to the other threads. */
+  close(): void {
+    this.share?.channel.close();
   }
 }
 

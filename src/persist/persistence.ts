@@ -8,6 +8,7 @@
  * the log to log.N+1, then writes snapshot.N+1 and removes generation N; a crash in between leaves
  * snapshot N, log N and log N+1, which replay to the same state.
  */
+import type { StoreShare } from "../store/cache_core.ts";
 import type { Clock } from "../clock.ts";
 import type { Config, PersistConfig } from "../config.ts";
 import { log as logger } from "../log.ts";
@@ -32,6 +33,7 @@ import { PersistStats } from "./stats.ts";
 export function openStore(
   clock: Clock,
   config: Config,
+  share?: StoreShare,
 ): { store: Store; persistence: Persistence | null } {
   const options = {
     maxBytes: config.maxBytes,
@@ -40,8 +42,9 @@ export function openStore(
     casEnabled: config.casEnabled,
   };
   const p = config.persist;
-  if (p.snapshotPath === null && p.logDir === null) {
-    return { store: new Store(clock, options), persistence: null };
+  // Another thread (-t N) maps the store thread 0 restores, and thread 0 saves it.
+  if ((p.snapshotPath === null && p.logDir === null) || share !== undefined) {
+    return { store: new Store(clock, options, share), persistence: null };
   }
   const store = new PersistentStore(clock, options);
   return { store, persistence: Persistence.start(store, p) };
@@ -201,7 +204,8 @@ export class Persistence {
   }
 
   private deadline(): number {
-    return this.store.pendingFlush;
+    // In the shared store: a flush_all with a delay that another thread ran counts too.
+    return this.store.flushDeadline;
   }
 
   private noteSnapshot(result: SnapshotResult): void {

@@ -12,8 +12,6 @@ import { putItem } from "./record.ts";
 export class PersistentStore extends Store {
   /** Set after the restore, so that replayed records are not logged again. */
   appendLog: AppendLog | null = null;
-  /** The deadline of the last flush_all with a delay (absolute unix time), 0 = none. */
-  pendingFlush = 0;
 
   override store(
     mode: StoreMode,
@@ -80,9 +78,8 @@ export class PersistentStore extends Store {
 
   override flush(delay = 0): void {
     super.flush(delay);
-    this.pendingFlush = delay > 0 ? this.absoluteExptime(delay) : 0;
     if (this.appendLog !== null) {
-      this.appendLog.records.flush(this.clock.now, this.pendingFlush);
+      this.appendLog.records.flush(this.clock.now, this.flushDeadline);
       this.appendLog.added();
     }
   }

@@ -55,7 +55,7 @@ export class Restorer {
     const store = this.store;
     if (this.deadline > store.clock.now) store.flush(this.deadline);
     store.raiseCasFloor(this.maxCas);
-    store.counters.reset();
+    store.resetCounters();
   }
 
   private apply(file: Uint8Array, view: DataView, start: number, end: number): void {

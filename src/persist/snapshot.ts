@@ -5,6 +5,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { magicBytes, putItem, RecordBuffer, SNAPSHOT_MAGIC } from "./record.ts";
+import { listKeysByRecency } from "./key_list.ts";
 
 /** Bytes gathered before a write. */
 const CHUNK = 1 << 20;
@@ -61,8 +62,9 @@ export function writeSnapshotSync(
 }
 
 /**
- * Writes the snapshot while clients keep being served: the keys are listed in one pass (the only
- * pause, measured by the bench), then items are read and written a slice at a time. An item changed
+ * Writes the snapshot while clients keep being served: the keys are listed and sorted a slice per
+ * turn (key_list.ts), then items are read and written a slice at a time; `pauseMs` is the longest
+ * of those turns, measured by the bench. An item changed
  * meanwhile is written as it is when its turn comes; the log started before this snapshot holds
  * every such change, and replaying it over the snapshot ends in the same state.
  */
@@ -73,8 +75,12 @@ export async function writeSnapshotSliced(
   sliceMs = 4,
 ): Promise<SnapshotResult> {
   const started = performance.now();
-  const keys = listKeys(store);
-  let pauseMs = performance.now() - started;
+  let pauseMs = 0;
+  const keys = await listKeysByRecency(
+    store,
+    (ms) => (pauseMs = Math.max(pauseMs, ms)),
+    () => new Promise((r) => setTimeout(r, 0)),
+  );
   const tmp = `${path}.tmp`;
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   let bytes = 0;
@@ -93,7 +99,8 @@ export async function writeSnapshotSliced(
       const now = store.clock.now;
       while (i < keys.count && out.length < CHUNK && performance.now() < sliceEnd) {
         for (let j = 0; j < 64 && i < keys.count; j++, i++) {
-          const key = keys.bytes.subarray(keys.offsets[i], keys.offsets[i + 1]);
+          const k = keys.order[i];
+          const key = keys.bytes.subarray(keys.offsets[k], keys.offsets[k + 1]);
           const h = store.peek(key);
           if (h === -1) continue;
           putItem(out, store, key, h, now);
@@ -116,35 +123,11 @@ export async function writeSnapshotSliced(
   return { items, bytes, ms: performance.now() - started, pauseMs };
 }
 
-/** The live keys, most recent first, packed in one buffer. */
-function listKeys(store: Store): { bytes: Uint8Array; offsets: Uint32Array; count: number } {
-  let bytes = new Uint8Array(1 << 16);
-  let offsets = new Uint32Array(store.currItems + 2);
-  let count = 0;
-  let used = 0;
-  for (const h of handlesByRecency(store)) {
-    const key = store.keyOf(h);
-    if (used + key.length > bytes.length) {
-      const bigger = new Uint8Array(Math.max(bytes.length * 2, used + key.length));
-      bigger.set(bytes.subarray(0, used));
-      bytes = bigger;
-    }
-    if (count + 2 > offsets.length) {
-      const bigger = new Uint32Array(offsets.length * 2);
-      bigger.set(offsets);
-      offsets = bigger;
-    }
-    bytes.set(key, used);
-    used += key.length;
-    offsets[++count] = used;
-  }
-  return { bytes, offsets, count };
-}
-
 /**
- * The live items' handles, most recently used first. The store visits items in slot order and
- * knows their last access to the second, so they are sorted by it here, the most recently written
- * first within a second (CAS order): a restore into a smaller -m keeps the most recent.
+ * The live items' handles, most recently used first (the snapshot of a clean stop, when nothing
+ * else runs). The store knows their last access to the second, so they are sorted by it, the most
+ * recently written first within a second (CAS order): a restore into a smaller -m keeps the most
+ * recent.
  */
 function handlesByRecency(store: Store): Int32Array {
   const handles = new Int32Array(store.currItems);

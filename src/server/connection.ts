@@ -1,3 +1,4 @@
+import { freeNow } from "../bytes.ts";
 import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
@@ -12,10 +13,22 @@ const INITIAL_READ = 16 * 1024;
 const SHRINK_AFTER = 64;
 
 let nextId = 1;
+let idStep = 1;
 
-/** Ids for `stats conns` and `cfd=` in watch lines; listeners take theirs from here too. */
+/**
+ * Ids for `stats conns` and `cfd=` in watch lines; listeners take theirs from here too. Thread
+ * `index` of `threads` hands out index + 1, index + 1 + threads, ...: unique in the process, and
+ * (id - 1) % threads names the thread.
+ */
 export function newConnectionId(): number {
-  return nextId++;
+  const id = nextId;
+  nextId += idStep;
+  return id;
+}
+
+export function numberConnections(index: number, threads: number): void {
+  nextId = index + 1;
+  idStep = threads;
 }
 
 /**
@@ -119,6 +132,8 @@ export async function serveConnection(
         setActiveConnection(info.id);
         const changes = durability === null ? 0 : durability.changes();
         start = session.consume(buf, start, end, out);
+        // The answers are copies: other threads may use the store while this one writes.
+        ctx.store.release();
         full = out.full();
         if (session.need > buf.length - start) {
           // Room for the pending request, taken in the turn the session checked
@@ -169,6 +184,8 @@ export async function serveConnection(
     ctx.connections.delete(info);
     counters.curr_connections--;
     info.close();
+    // A buffer grown for a value that never came whole is given back now, not at the next GC.
+    if (buf.length > INITIAL_READ) freeNow(buf);
     log.debug("connection {id} closed", { id: info.id });
   }
 }

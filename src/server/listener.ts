@@ -2,6 +2,7 @@ import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
 import type { ConnectionInfo, ServerContext } from "../context.ts";
 import { isDisconnect, newConnectionId, serveConnection } from "./connection.ts";
+import { outOfDescriptors, SpareDescriptor } from "./descriptors.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 
 const TOO_MANY = encodeAscii("ERROR Too many open connections\r\n");
@@ -31,14 +32,19 @@ export async function acceptLoop(
   };
   ctx.connections.add(listening);
   const counters = ctx.store.counters;
+  const limits = ctx.limits;
+  const refuse = (conn: Deno.Conn) => {
+    counters.rejected_connections++;
+    reject(conn, TOO_MANY);
+  };
   await acceptAll(ctx, listener, (conn) => {
-    if (counters.curr_connections >= ctx.config.maxConnections) {
-      counters.rejected_connections++;
-      reject(conn, TOO_MANY);
-      return;
+    // Beyond -c (every thread's clients), or beyond the descriptors left for clients of both doors.
+    if (ctx.store.total("curr_connections") >= ctx.config.maxConnections || !limits.admitClient()) {
+      return refuse(conn);
     }
-    return serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession);
-  });
+    return serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession)
+      .finally(() => limits.releaseClient());
+  }, refuse);
   ctx.connections.delete(listening);
 }
 
@@ -46,16 +52,19 @@ export async function acceptLoop(
  * Accepts on `listener` until it is closed and hands each connection to `admit`, which serves it
  * (returning when it ends) or refuses it. Returns once every admitted connection has finished.
  * Only closing the listener ends it: an error of one connection (reset before accept, out of
- * descriptors, a throw in `admit`) is logged, counted and survived.
+ * descriptors, a throw in `admit`) is logged, counted and survived. Out of descriptors, a spare
+ * one lets the waiting client in to be told so by `refuse`.
  */
 export async function acceptAll(
   ctx: ServerContext,
   listener: Deno.Listener,
   admit: (conn: Deno.Conn) => Promise<void> | void,
+  refuse: (conn: Deno.Conn) => void,
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   const inflight = new Set<Promise<void>>();
   const counters = ctx.store.counters;
+  const spare = new SpareDescriptor();
   let failing = false;
   for (;;) {
     let conn: Deno.Conn;
@@ -63,6 +72,13 @@ export async function acceptAll(
       conn = await listener.accept();
     } catch (err) {
       if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) break;
+      if (outOfDescriptors(err) && spare.give()) {
+        try {
+          refuse(await listener.accept());
+        } catch { /* gone meanwhile */ }
+        spare.take();
+        continue;
+      }
       // The connection is lost, not the listener: a reset before accept (NotConnected,
       // ConnectionAborted) or no descriptor left for it (EMFILE, which repeats until one
       // closes). Count and log it once per run of failures, and keep accepting.
@@ -98,6 +114,7 @@ export async function acceptAll(
     inflight.add(served);
     served.finally(() => inflight.delete(served));
   }
+  spare.close();
   await Promise.allSettled(inflight);
 }
 

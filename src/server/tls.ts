@@ -17,9 +17,12 @@ import { listenTls, type TlsSettings } from "./tls/listener.ts";
 
 export { TlsSetupError } from "./tls/material.ts";
 
-/** Options the caller may add to a listener (the threads' SO_REUSEPORT). */
-export interface ListenExtras {
-  reusePort?: boolean;
+/** How a listener shares its port with the other threads' (-t N). */
+export interface Share {
+  /** SO_REUSEPORT, which every thread's listener on a port must ask for. */
+  reusePort: boolean;
+  /** Thread 0 binds a named port alone first, so that one another process holds is refused. */
+  checkFree: boolean;
 }
 
 const PLAIN_HTTP_ANSWER = errorResponse(
@@ -73,7 +76,15 @@ export class Tls implements TlsRuntime {
     };
   }
 
+  onRefreshed?: () => void;
+
   refresh(): string | null {
+    const error = this.reload();
+    if (error === null) this.onRefreshed?.();
+    return error;
+  }
+
+  reload(): string | null {
     try {
       this.load();
       return null;
@@ -88,49 +99,53 @@ export function createTls(config: Config, clock: Clock): Tls | null {
   return config.tls.enabled || httpTls(config.tls) ? new Tls(config, clock) : null;
 }
 
-/** One memcached TCP listener: TLS under -Z unless the address said `notls:`. */
+/** One memcached TCP listener: TLS under -Z unless the address said `notls:`, else `plain()`. */
 export function listenMemcachedTcp(
   ctx: ServerContext,
   addr: ListenAddress,
   t: Tls | null,
-  extras: ListenExtras = {},
+  plain: () => Deno.Listener,
+  share: Share,
 ): Promise<Deno.Listener> {
-  const { config } = ctx;
-  if (!addr.tls || t?.memcached == null) {
-    const options = { hostname: addr.hostname, port: addr.port, tcpBacklog: config.tcpBacklog };
-    return Promise.resolve(Deno.listen({ ...options, ...extras }));
-  }
-  const counters = ctx.store.counters;
+  if (!addr.tls || t?.memcached == null) return Promise.resolve(plain());
+  const { config, store } = ctx;
+  checkFree(addr.hostname, addr.port, share);
   return listenTls({
     hostname: addr.hostname,
     port: addr.port,
     backlog: config.tcpBacklog,
-    reusePort: extras.reusePort,
+    reusePort: share.reusePort,
     settings: () => t.memcached!,
-    counters,
-    admit: (pending) => counters.curr_connections + pending < config.maxConnections + REFUSALS,
+    counters: store.counters,
+    admit: (pending) =>
+      store.total("curr_connections") + pending < config.maxConnections + REFUSALS,
     plainAnswer: null,
   }) as unknown as Promise<Deno.Listener>;
 }
 
-/** The HTTP door's listener: HTTPS when -Z or --http-tls-cert asks for it. */
+/** The HTTP door's listener on `port`: HTTPS when -Z or --http-tls-cert asks, else `plain()`. */
 export function listenHttp(
   ctx: ServerContext,
+  port: number,
   t: Tls | null,
-  extras: ListenExtras = {},
-): Promise<Deno.Listener<Deno.TcpConn, Deno.NetAddr>> {
+  plain: () => Deno.TcpListener,
+  share: Share,
+): Promise<Deno.TcpListener> {
   const { config } = ctx;
-  if (t?.http == null) {
-    const listener = Deno.listen({ hostname: config.httpHost, port: config.httpPort, ...extras });
-    return Promise.resolve(listener);
-  }
+  if (t?.http == null) return Promise.resolve(plain());
+  checkFree(config.httpHost, port, share);
   return listenTls({
     hostname: config.httpHost,
-    port: config.httpPort,
-    reusePort: extras.reusePort,
+    port,
+    reusePort: share.reusePort,
     settings: () => t.http!,
     counters: ctx.store.counters,
     admit: (pending) => pending < config.httpConnLimit,
     plainAnswer: PLAIN_HTTP_ANSWER,
-  }) as unknown as Promise<Deno.Listener<Deno.TcpConn, Deno.NetAddr>>;
+  }) as unknown as Promise<Deno.TcpListener>;
+}
+
+/** As main.ts's plain listeners: a port shared with SO_REUSEPORT must be free of other processes. */
+function checkFree(hostname: string, port: number, share: Share): void {
+  if (share.reusePort && share.checkFree && port !== 0) Deno.listen({ hostname, port }).close();
 }

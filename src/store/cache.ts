@@ -1,4 +1,4 @@
-import { CacheCore } from "./cache_core.ts";
+import { CacheCore, CAS_COUNTER, SWEEP_CURSOR } from "./cache_core.ts";
 import { concat, encodeAscii, MAX_U64, parseDecimal } from "./decimal.ts";
 import {
   type ArithOutcome,
@@ -52,7 +52,7 @@ export class Cache extends CacheCore {
   ): StoreOutcome {
     const c = this.counters;
     c.cmd_set++;
-    const h = this.find(key, true);
+    const h = this.find(key, true, true);
     const hash = this.foundHash;
     if (mode === "cas") {
       if (h === -1) {
@@ -231,6 +231,7 @@ export class Cache extends CacheCore {
    * second, so items stored later in the same second are flushed too, as memcached's are.
    */
   flush(delay = 0): void {
+    this.enter();
     this.counters.cmd_flush++;
     if (delay > 0) {
       this.log.flushed.deadline = this.absoluteExptime(delay);
@@ -242,14 +243,15 @@ export class Cache extends CacheCore {
       this.dropAll();
       return;
     }
-    this.log.flushed.now(this.clock.now, this.options.casEnabled ? ++this.casCounter : 0);
+    this.log.flushed.now(this.clock.now, this.options.casEnabled ? ++this.n[CAS_COUNTER] : 0);
     this.sweepFlushed();
   }
 
   /** Forgets every item at once, counting nothing (a restore replaying a flush_all). */
   dropAll(): void {
+    this.enter();
     this.log.clear();
-    this.sweepCursor = 0;
+    this.n[SWEEP_CURSOR] = 0;
     this.flushSweepLeft = 0;
   }
 
@@ -285,27 +287,40 @@ export class Cache extends CacheCore {
     this.sweepTimer = this.flushTimer = undefined;
   }
 
-  /** Reclaims expired items among the next `budget` slots, walking on from the last call. */
-  sweep(budget: number): number {
+  /**
+   * Reclaims dead items among the next `budget` slots, walking on from the last call. Counted as
+   * memcached counts them: `reclaimed` for the background sweep, its LRU maintainer's work;
+   * `crawler_reclaimed` for `lru_crawler crawl` (`crawler`).
+   */
+  sweep(budget: number, crawler = false): number {
+    this.enter();
     const now = this.clock.now;
     const s = this.s;
     let reclaimed = 0;
-    let h = this.sweepCursor;
+    let h = this.n[SWEEP_CURSOR];
     for (let i = Math.min(budget, s.top); i > 0; i--, h++) {
       if (h >= s.top) h = 0;
       if (h === 0) this.counters.lru_crawler_starts++;
       if (s.keyLen[h] === 0) continue;
       this.counters.crawler_items_checked++;
-      if (this.log.isDead(h, now)) {
-        if ((s.bits[h] & FETCHED) === 0 && this.log.isExpired(h, now)) {
-          this.counters.expired_unfetched++;
-        }
-        this.counters.crawler_reclaimed++;
-        this.log.classes.crawlerReclaimed[this.log.remove(h)]++;
-        reclaimed++;
+      if (!this.log.isDead(h, now)) continue;
+      reclaimed++;
+      if (!crawler) {
+        this.reclaimDead(h);
+        continue;
+      }
+      // memcached's crawler counts a flushed item reclaimed but never unfetched.
+      const unfetched = (s.bits[h] & FETCHED) === 0 && this.log.isExpired(h, now);
+      const k = this.log.classes;
+      const cls = this.log.remove(h);
+      this.counters.crawler_reclaimed++;
+      k.crawlerReclaimed[cls]++;
+      if (unfetched) {
+        this.counters.expired_unfetched++;
+        k.expiredUnfetched[cls]++;
       }
     }
-    this.sweepCursor = h;
+    this.n[SWEEP_CURSOR] = h;
     return reclaimed;
   }
 }

@@ -6,6 +6,7 @@
  * memcached chains them from it).
  */
 import type { Counters } from "../stats.ts";
+import type { SharedMemory } from "./memory.ts";
 
 const FACTOR = 1.25;
 const SMALLEST = 96;
@@ -39,16 +40,31 @@ export function classOf(total: number): number {
   return lo;
 }
 
-/** Per-class figures, counted as items come and go. */
+const FIGURES = 8;
+
+/** Per-class figures, counted as items come and go, in memory every worker thread shares. */
 export class ClassStats {
-  readonly number = new Float64Array(LAST + 1);
-  readonly bytes = new Float64Array(LAST + 1);
-  readonly evicted = new Float64Array(LAST + 1);
-  readonly evictedUnfetched = new Float64Array(LAST + 1);
-  readonly evictedActive = new Float64Array(LAST + 1);
-  readonly expiredUnfetched = new Float64Array(LAST + 1);
-  readonly reclaimed = new Float64Array(LAST + 1);
-  readonly crawlerReclaimed = new Float64Array(LAST + 1);
+  readonly number: Float64Array;
+  readonly bytes: Float64Array;
+  readonly evicted: Float64Array;
+  readonly evictedUnfetched: Float64Array;
+  readonly evictedActive: Float64Array;
+  readonly expiredUnfetched: Float64Array;
+  readonly reclaimed: Float64Array;
+  readonly crawlerReclaimed: Float64Array;
+
+  constructor(memory: SharedMemory) {
+    const sab = memory.take("classes", FIGURES * (LAST + 1) * 8);
+    const figure = (i: number) => new Float64Array(sab, i * (LAST + 1) * 8, LAST + 1);
+    this.number = figure(0);
+    this.bytes = figure(1);
+    this.evicted = figure(2);
+    this.evictedUnfetched = figure(3);
+    this.evictedActive = figure(4);
+    this.expiredUnfetched = figure(5);
+    this.reclaimed = figure(6);
+    this.crawlerReclaimed = figure(7);
+  }
 
   add(total: number, sign: 1 | -1): number {
     const cls = classOf(total);
@@ -60,6 +76,14 @@ export class ClassStats {
   /** A dead item's memory reused by the eviction walk. */
   countReclaim(c: Counters, cls: number, unfetched: boolean): void {
     c.direct_reclaims++;
+    this.countDead(c, cls, unfetched);
+  }
+
+  /**
+   * A dead item (expired or flushed) unlinked before any read met it, as memcached's LRU tail
+   * counts it: by a write that takes its place, the sweep, or the eviction walk.
+   */
+  countDead(c: Counters, cls: number, unfetched: boolean): void {
     c.reclaimed++;
     this.reclaimed[cls]++;
     if (unfetched) {

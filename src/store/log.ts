@@ -1,72 +1,52 @@
 /**
  * The memory layout behind the command rules: the index and item metadata (slots.ts), the item
- * bytes in a log of segments (segments.ts), and eviction: S3-FIFO over the log, made size-aware.
- *
- * - A new key is written to the small queue (about a tenth of -m). A key the ghost table remembers
- *   being evicted from there unread goes to the main queue at once, if it is small.
- * - Eviction walks a queue's oldest records. Reads are credit, and staying costs rent: one read per
- *   started 4 KB of key and value. In the small queue an item read since it was written moves to
- *   the main queue (one of 4 KB or more needs two reads, else gets another round in the small
- *   queue), any other is evicted and remembered by the ghost table. In the main queue an
- *   item that pays its rent is moved to the head, any other is evicted. Dead records (overwritten,
- *   deleted, expired) are skipped or reclaimed. A segment the walk has passed is free for any size.
- *
- * So one-hit wonders leave after a short stay, and memory goes to the items with the most reads
- * per byte: what makes the hit ratio. There are no size classes, so a store never evicts items of
- * other sizes beyond the bytes it needs.
+ * bytes in a log of segments (segments.ts), and eviction by the policy log_policy.ts describes.
  */
 import type { Clock } from "../clock.ts";
 import type { Counters } from "../stats.ts";
 import { ClassStats } from "./classes.ts";
 import { FlushLine } from "./flush_line.ts";
 import { Ghost } from "./ghost.ts";
+import type { SharedMemory } from "./memory.ts";
 import { RECORD_HEADER, Segments } from "./segments.ts";
 import { Slots } from "./slots.ts";
 import { FETCHED, type LayoutOptions, type WriteRequest } from "./types.ts";
+import {
+  BIG_SHARE,
+  CREDIT_MAX,
+  GHOST_ADMIT_BYTES,
+  ghostEntries,
+  initialSlots,
+  MAIN,
+  RENT_SHIFT,
+  RESERVE,
+  segmentBudget,
+  SMALL,
+  SMALL_RENT_MAX,
+  SMALL_SHARE,
+} from "./log_policy.ts";
 
-const SMALL = 0;
-const MAIN = 1;
-const SMALL_SHARE = 0.1;
-/** Reads an item pays per pass: one per started 2^RENT_SHIFT bytes. */
-const RENT_SHIFT = 12;
-/** Credit an item may keep after paying, in passes' rent. */
-const CREDIT_MAX = 3;
-/** The most reads the small queue asks of an item before it moves to the main one. */
-const SMALL_RENT_MAX = 2;
-/** Only items below this size skip the small queue when the ghost table remembers them. */
-const GHOST_ADMIT_BYTES = 1 << RENT_SHIFT;
-/**
- * Segments the log may use, as a share of -m: records are smaller than the bytes memcached counts
- * for them (no 48-byte header, no CAS), so less than -m holds what memcached's slab pages hold.
- */
-const ARENA_SHARE = 0.82;
-/** Segments kept back so a walk can always move the items it keeps. */
-const RESERVE = 2;
-/** Enough for every open head, the reserve and something to walk. */
-const MIN_SEGMENTS = 8;
-/** Records at least this share of a segment go to a head of their own, so they waste less. */
-const BIG_SHARE = 8;
-const MAX_INITIAL_SLOTS = 1 << 20;
+// Shared numbers: limit, bytes used, small queue's bytes, then the queue ends and heads below.
+const MAX_BYTES = 0;
+const USED_BYTES = 1;
+const SMALL_BYTES = 2;
 
 export class ItemLog {
   readonly slots: Slots;
   readonly segments: Segments;
-  readonly classes = new ClassStats();
-  maxBytes: number;
-  /** Bytes items occupy, counted as memcached's ITEM_ntotal. */
-  usedBytes = 0;
+  readonly classes: ClassStats;
   /** What flush_all has made dead. */
-  readonly flushed = new FlushLine();
+  readonly flushed: FlushLine;
 
   private readonly evict: boolean;
   private readonly overhead: number;
-  private smallBytes = 0;
+  private readonly n: Float64Array;
   /** Per queue: oldest segment, newest segment, and the walk's offset in the oldest. */
-  private readonly oldest = [-1, -1];
-  private readonly newest = [-1, -1];
-  private readonly walkAt = [0, 0];
+  private readonly oldest: Float64Array;
+  private readonly newest: Float64Array;
+  private readonly walkAt: Float64Array;
   /** Open segments by queue * 2 + big. */
-  private readonly heads = [-1, -1, -1, -1];
+  private readonly heads: Float64Array;
   private readonly ghost: Ghost;
   /** Told of each live item about to be evicted (its slot still readable): `watch evictions`. */
   onEvict: ((slot: number) => void) | null = null;
@@ -77,17 +57,42 @@ export class ItemLog {
     private readonly clock: Clock,
     private readonly counters: Counters,
     options: LayoutOptions,
+    memory: SharedMemory,
   ) {
-    this.maxBytes = options.maxBytes;
     this.evict = options.evict;
     this.overhead = options.itemOverhead;
-    const segments = new Segments(0, options.itemSizeMax);
+    const n = this.n = memory.scalars("log", 3 + 2 + 2 + 2 + 4);
+    [this.oldest, this.newest, this.walkAt, this.heads] = [3, 5, 7, 9].map((at) =>
+      n.subarray(at, at === 9 ? 13 : at + 2)
+    );
+    const segments = new Segments(memory, 0, options.itemSizeMax);
     this.segments = segments;
-    segments.setBudget(this.budgetFor(options.maxBytes));
-    // One slot per KiB of -m to start with (the tables double as items come), and a ghost table
-    // for the items -m may hold.
-    this.slots = new Slots(Math.min(MAX_INITIAL_SLOTS, Math.max(1024, options.maxBytes >> 10)));
-    this.ghost = new Ghost(Math.min(MAX_INITIAL_SLOTS, options.maxBytes >> 8));
+    if (memory.creator) {
+      this.n[MAX_BYTES] = options.maxBytes;
+      this.oldest.fill(-1);
+      this.newest.fill(-1);
+      this.heads.fill(-1);
+      segments.setBudget(segmentBudget(options.maxBytes, segments.size));
+    }
+    this.slots = new Slots(memory, initialSlots(options.maxBytes));
+    this.ghost = new Ghost(memory, ghostEntries(options.maxBytes));
+    this.classes = new ClassStats(memory);
+    this.flushed = new FlushLine(memory);
+  }
+
+  /** Rebuilds every view of a buffer another thread grew. */
+  remap(): void {
+    this.slots.remap();
+    this.segments.remap();
+    this.ghost.remap();
+  }
+
+  get maxBytes(): number {
+    return this.n[MAX_BYTES];
+  }
+  /** Bytes items occupy, counted as memcached's ITEM_ntotal. */
+  get usedBytes(): number {
+    return this.n[USED_BYTES];
   }
 
   /** ITEM_ntotal of an item. */
@@ -101,8 +106,8 @@ export class ItemLog {
     const n = key.length;
     for (let h = s.bucketHead(hash); h !== -1; h = s.chain[h]) {
       if (s.hashes[h] !== hash || s.keyLen[h] !== n) continue;
-      const bytes = this.segments.bufs[s.seg[h]];
-      const start = s.pos[h] + RECORD_HEADER;
+      const bytes = this.segments.bytes;
+      const start = this.segments.base(s.seg[h]) + s.pos[h] + RECORD_HEADER;
       let i = 0;
       while (i < n && bytes[start + i] === key[i]) i++;
       if (i === n) return h;
@@ -135,16 +140,17 @@ export class ItemLog {
     return 1 + ((s.keyLen[slot] + s.valueLen[slot]) >> RENT_SHIFT);
   }
 
-  valueOf(h: number): Uint8Array<ArrayBuffer> {
+  /** A view of the value in the shared arena: valid while the store lock is held. */
+  valueOf(h: number): Uint8Array {
     const s = this.slots;
-    const start = s.pos[h] + RECORD_HEADER + s.keyLen[h];
-    return this.segments.bufs[s.seg[h]].subarray(start, start + s.valueLen[h]);
+    const start = this.segments.base(s.seg[h]) + s.pos[h] + RECORD_HEADER + s.keyLen[h];
+    return this.segments.bytes.subarray(start, start + s.valueLen[h]);
   }
 
   keyOf(h: number): Uint8Array {
     const s = this.slots;
-    const start = s.pos[h] + RECORD_HEADER;
-    return this.segments.bufs[s.seg[h]].slice(start, start + s.keyLen[h]);
+    const start = this.segments.base(s.seg[h]) + s.pos[h] + RECORD_HEADER;
+    return this.segments.bytes.slice(start, start + s.keyLen[h]);
   }
 
   /**
@@ -166,7 +172,7 @@ export class ItemLog {
     this.protectedSlot = old;
     // A bound on the walk, for when everything left must stay (-M, or only `old` is left).
     let steps = 4 * this.slots.count + 64 * this.segments.budget + 64;
-    while (this.usedBytes - reused + size > this.maxBytes) {
+    while (this.n[USED_BYTES] - reused + size > this.n[MAX_BYTES]) {
       if (!this.evict || --steps < 0 || !this.walkEither(true)) return this.fail();
     }
     let head: number;
@@ -204,7 +210,7 @@ export class ItemLog {
     this.slots.clear();
     this.segments.clear();
     this.classes.clearItems();
-    this.usedBytes = this.smallBytes = 0;
+    this.n[USED_BYTES] = this.n[SMALL_BYTES] = 0;
     this.oldest.fill(-1);
     this.newest.fill(-1);
     this.walkAt.fill(0);
@@ -216,17 +222,11 @@ export class ItemLog {
    * evicts at once, down to the new limit and to the new segment budget.
    */
   setMaxBytes(bytes: number): void {
-    this.maxBytes = bytes;
-    const budget = this.budgetFor(bytes);
-    while (this.usedBytes > bytes && this.walkEither(true));
+    this.n[MAX_BYTES] = bytes;
+    const budget = segmentBudget(bytes, this.segments.size);
+    while (this.n[USED_BYTES] > bytes && this.walkEither(true));
     while (this.segments.inUse > budget - RESERVE && this.walkEither(true));
     this.segments.setBudget(budget);
-  }
-
-  /** Segment budget for a limit, the walk's reserve included. */
-  private budgetFor(maxBytes: number): number {
-    const segs = Math.ceil((maxBytes * ARENA_SHARE) / this.segments.size) + RESERVE;
-    return Math.max(MIN_SEGMENTS, segs);
   }
 
   private fail(): number {
@@ -237,16 +237,16 @@ export class ItemLog {
   private count(h: number): void {
     const s = this.slots;
     const size = this.itemSize(s.keyLen[h], s.valueLen[h], s.flags[h]);
-    this.usedBytes += size;
-    if (s.queue[h] === SMALL) this.smallBytes += size;
+    this.n[USED_BYTES] += size;
+    if (s.queue[h] === SMALL) this.n[SMALL_BYTES] += size;
     this.classes.add(size, 1);
   }
 
   private uncount(h: number): number {
     const s = this.slots;
     const size = this.itemSize(s.keyLen[h], s.valueLen[h], s.flags[h]);
-    this.usedBytes -= size;
-    if (s.queue[h] === SMALL) this.smallBytes -= size;
+    this.n[USED_BYTES] -= size;
+    if (s.queue[h] === SMALL) this.n[SMALL_BYTES] -= size;
     return this.classes.add(size, -1);
   }
 
@@ -289,7 +289,7 @@ export class ItemLog {
 
   /** One walk step, in the small queue while it holds its share, else in the main one. */
   private walkEither(evict: boolean): boolean {
-    const first = this.smallBytes >= this.maxBytes * SMALL_SHARE || this.oldest[MAIN] === -1
+    const first = this.n[SMALL_BYTES] >= this.n[MAX_BYTES] * SMALL_SHARE || this.oldest[MAIN] === -1
       ? SMALL
       : MAIN;
     return this.walk(first, evict) || this.walk(1 - first, evict);

@@ -3,7 +3,7 @@
  * the compact store is compared against in tests/store_compact.test.ts.
  */
 import type { Clock } from "../../src/clock.ts";
-import { Counters } from "../../src/stats.ts";
+import { newCounters } from "../../src/stats.ts";
 // The incr parsing rule is memcached's, not a storage detail: the oracle shares it.
 import { parseDecimal } from "../../src/store/decimal.ts";
 import {
@@ -49,7 +49,7 @@ const MAX_U64 = (1n << 64n) - 1n;
  * the next mutating call.
  */
 export class ReferenceStore {
-  readonly counters = new Counters();
+  readonly counters = newCounters();
   readonly options: StoreOptions;
   readonly clock: Clock;
   /** CAS of the item written by the last successful store/arith/touch call. */
@@ -259,7 +259,7 @@ export class ReferenceStore {
     const c = this.counters;
     c.cmd_set++;
     const k = keyString(key);
-    const h = this.find(k, true);
+    const h = this.find(k, true, true);
     const old = h === -1 ? null : this.slots[h]!;
     if (mode === "cas") {
       if (old === null) {
@@ -442,8 +442,11 @@ export class ReferenceStore {
     this.sweepTimer = undefined;
   }
 
-  /** Reclaims up to `budget` expired items, walking the LRU from the tail across calls. */
-  sweep(budget: number): number {
+  /**
+   * Reclaims up to `budget` dead items, walking the LRU from the tail across calls: counted
+   * reclaimed (memcached's LRU maintainer), or crawler_reclaimed for `lru_crawler crawl`.
+   */
+  sweep(budget: number, crawler = false): number {
     const now = this.clock.now;
     let reclaimed = 0;
     if (this.sweepCursor === -1) this.counters.lru_crawler_starts++;
@@ -457,10 +460,13 @@ export class ReferenceStore {
       const prev = item.prev;
       this.counters.crawler_items_checked++;
       if (this.isDead(item, now)) {
-        if ((item.bits & FETCHED) === 0 && this.isExpired(item, now)) {
-          this.counters.expired_unfetched++;
+        if (!crawler) this.countDead(item);
+        else {
+          if ((item.bits & FETCHED) === 0 && this.isExpired(item, now)) {
+            this.counters.expired_unfetched++;
+          }
+          this.counters.crawler_reclaimed++;
         }
-        this.counters.crawler_reclaimed++;
         this.unlink(h);
         reclaimed++;
       }
@@ -489,29 +495,29 @@ export class ReferenceStore {
   }
 
   /**
-   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why, as
-   * memcached's do_item_get does for every command that looks a key up.
+   * Index lookup that hides dead items. With `reclaim` it unlinks them and counts why: a read
+   * counts get_expired/get_flushed, as memcached's do_item_get; a `write` counts reclaimed, as
+   * memcached's allocation pulls the dead item off the LRU tail.
    */
-  private find(key: string, reclaim: boolean): number {
+  private find(key: string, reclaim: boolean, write = false): number {
     const h = this.index.get(key);
     if (h === undefined) return -1;
     const item = this.slots[h]!;
     const now = this.clock.now;
-    if (this.isExpired(item, now)) {
-      if (reclaim) {
-        this.counters.get_expired++;
-        this.unlink(h);
-      }
-      return -1;
-    }
-    if (this.isFlushed(item, now)) {
-      if (reclaim) {
-        this.counters.get_flushed++;
-        this.unlink(h);
-      }
-      return -1;
-    }
-    return h;
+    const expired = this.isExpired(item, now);
+    if (!expired && !this.isFlushed(item, now)) return h;
+    if (!reclaim) return -1;
+    if (write) this.countDead(item);
+    else if (expired) this.counters.get_expired++;
+    else this.counters.get_flushed++;
+    this.unlink(h);
+    return -1;
+  }
+
+  /** A dead item unlinked before a read met it (a write to its key, the sweep, the LRU tail). */
+  private countDead(item: Item): void {
+    this.counters.reclaimed++;
+    if ((item.bits & FETCHED) === 0) this.counters.expired_unfetched++;
   }
 
   private access(h: number, bump: boolean): void {
@@ -581,8 +587,7 @@ export class ReferenceStore {
     const now = this.clock.now;
     this.counters.direct_reclaims++;
     if (this.isDead(item, now)) {
-      this.counters.reclaimed++;
-      if ((item.bits & FETCHED) === 0) this.counters.expired_unfetched++;
+      this.countDead(item);
     } else {
       this.counters.evictions++;
       if ((item.bits & FETCHED) === 0) this.counters.evicted_unfetched++;

@@ -13,6 +13,8 @@ export const ENV_PERMISSION =
  */
 export const RUN_FLAGS = [
   "--no-code-cache",
+  // -t N listens with SO_REUSEPORT, still an unstable Deno API.
+  "--unstable-net",
   "--v8-flags=--optimize-for-size",
 ];
 /** `deno` arguments that run the server with the same flags and permissions as `deno task start`. */
@@ -117,6 +119,18 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
 }
 
 /**
+ * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t, or
+ * persistence, whose figures and log are thread 0's): `deno task test` runs the door suites so a
+ * second time.
+ */
+function threadsUnderTest(args: string[]): string[] {
+  const threads = Deno.env.get("TEST_THREADS");
+  if (threads === undefined || args.includes("-t")) return [];
+  if (args.some((a) => a === "-e" || a.startsWith("--persist"))) return [];
+  return ["-t", threads];
+}
+
+/**
  * Our server, on free ports (memcached and HTTP) unless the args choose them; with `nofile`, under
  * that `ulimit -n` (set by a shell that then execs the runtime).
  */
@@ -129,6 +143,7 @@ export function startOurs(args: string[] = [], nofile?: number): Promise<Child> 
     ...RUN_MAIN,
     ...(args.includes("-p") ? [] : ["-p", String(port)]),
     ...(args.includes("--http-port") ? [] : ["--http-port", String(httpPort)]),
+    ...threadsUnderTest(args),
     ...args,
   ];
   if (nofile === undefined) return spawn(Deno.execPath(), full, port, httpPort);
@@ -150,9 +165,23 @@ export function freeUdpPort(): Promise<number> {
 
 /**
  * Runs `program args` with MEMCACHED_PORT_FILENAME set until it has written the file (flags the
- * start helpers cannot wait on, such as -p -1), stops it, and returns what the file says.
+ * start helpers cannot wait on, such as -p -1), runs `meanwhile` with what it says, stops it, and
+ * returns what the file says ("" when it wrote none within 5 s).
  */
-export async function readPortFile(program: string, args: string[]): Promise<string> {
+export async function readPortFile(
+  program: string,
+  args: string[],
+  meanwhile?: (file: string) => Promise<void>,
+): Promise<string> {
+  return (await portFileOf(program, args, meanwhile)) ?? "";
+}
+
+/** As readPortFile, but null when no file was written (an empty file is ""). */
+export async function portFileOf(
+  program: string,
+  args: string[],
+  meanwhile?: (file: string) => Promise<void>,
+): Promise<string | null> {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/ports`;
   const child = new Deno.Command(program, {
@@ -161,17 +190,24 @@ export async function readPortFile(program: string, args: string[]): Promise<str
     stdout: "null",
     stderr: "null",
   }).spawn();
-  let text = "";
-  for (let i = 0; i < 100 && text === ""; i++) {
+  // Both servers write the file whole under another name and rename it.
+  let text: string | null = null;
+  for (let i = 0; i < 100 && text === null; i++) {
     try {
       text = await Deno.readTextFile(file);
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  child.kill("SIGTERM");
-  await child.status;
-  await Deno.remove(dir, { recursive: true });
+  try {
+    if (text !== null) await meanwhile?.(text);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* it exited (a refused flag): the missing file says so */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
   return text;
 }
 

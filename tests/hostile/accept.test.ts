@@ -14,8 +14,6 @@ import {
 } from "../helpers/hostile.ts";
 import { type Child, startMemcached, startOurs } from "../helpers/server.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
 /** Connects `count` times with SO_LINGER {1, 0} and closes at once: a reset before accept. */
 async function resetStorm(port: number, count: number): Promise<void> {
   const script = `
@@ -63,37 +61,6 @@ Deno.test({
   },
 });
 
-Deno.test("-c larger than ulimit -n allows: refused at start-up with memcached's complaint", async () => {
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `ulimit -n 256 && exec "$0" "$@"`,
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env=MEMCACHED_HTTP_TOKEN,MEMCACHED_SASL_PWDB",
-      MAIN,
-      "-p",
-      "0",
-      "--http-port",
-      "0",
-      "-c",
-      "1024",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000); // it must not start serving
-  const out = await child.output();
-  clearTimeout(timer);
-  assert.equal(out.code, 71);
-  assert.match(
-    new TextDecoder().decode(out.stderr),
-    /failed to set rlimit for open files.*-c 1024/,
-  );
-});
-
 Deno.test("out of descriptors: clients are refused and counted, the listeners keep serving", async () => {
   // 256 descriptors: -c 150 fits, but HTTP connections (not counted by -c) use up the rest.
   const server = await startOurs(["-c", "150"], 256);
@@ -112,7 +79,8 @@ Deno.test("out of descriptors: clients are refused and counted, the listeners ke
       open.push(conn);
       const c = new Uint8Array(64);
       await conn.write(new TextEncoder().encode("version\r\n"));
-      const n = await Promise.race([conn.read(c), sleep(100).then(() => -1)]);
+      // A refused client whose request the server never read may see a reset instead of the line.
+      const n = await Promise.race([conn.read(c), sleep(100).then(() => -1)]).catch(() => null);
       if (n === -1 || n === null) refused.push("silent");
       else if (new TextDecoder().decode(c.subarray(0, n)).startsWith("ERROR Too many")) {
         refused.push("error");

@@ -300,3 +300,73 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "dashboard: the key browser lists on load, and a link opens the same view",
+  ignore: missing,
+  async fn() {
+    await withServer([], async (server, base, browser) => {
+      const mc = await RawClient.connect(server.port);
+      for (let i = 0; i < 25; i++) {
+        await mc.call(`set page:${String(i).padStart(2, "0")} ${i} 0 1\r\nx\r\n`);
+      }
+      await mc.call("set other 0 0 1\r\ny\r\n");
+      mc.conn.close();
+      const listed = (page: Page) =>
+        page.$$eval("#key-list button", (bs) => bs.map((b) => b.textContent));
+
+      // The first page of every key, before anything is pressed.
+      const { page, errors } = await open(browser, 1280);
+      await page.goto(base + "/", { waitUntil: "load" });
+      await page.waitForFunction(() => document.querySelectorAll("#key-list button").length === 20);
+      assert.equal((await listed(page))[0], "other");
+      assert.equal(new URL(page.url()).hash, "", "loading the page puts nothing in the URL");
+
+      // Prefix, page two, one item: all in the URL.
+      await page.type("#key-prefix", "page:");
+      await page.click("#key-search button[type=submit]");
+      await page.waitForFunction(() =>
+        document.querySelector("#key-list button")?.textContent === "page:00"
+      );
+      await page.click("#key-next");
+      await page.waitForFunction(() => document.querySelectorAll("#key-list button").length === 5);
+      await page.$$eval("#key-list li", (lis) => (lis[1].firstChild as HTMLElement).click());
+      await page.waitForFunction(() =>
+        document.getElementById("detail-key")?.textContent === "page:21"
+      );
+      const link = page.url();
+      const hash = new URLSearchParams(new URL(link).hash.slice(1));
+      assert.equal(hash.get("panel"), "keys");
+      assert.equal(hash.get("prefix"), "page:");
+      assert.equal(hash.get("key"), "page:21");
+
+      // The link in another tab: the same prefix, page, item and panel.
+      const other = await open(browser, 1280);
+      await other.page.goto(link, { waitUntil: "load" });
+      await other.page.waitForFunction(() =>
+        document.getElementById("detail-key")?.textContent === "page:21"
+      );
+      assert.deepEqual(await listed(other.page), [
+        "page:20",
+        "page:21",
+        "page:22",
+        "page:23",
+        "page:24",
+      ]);
+      assert.equal(
+        await other.page.$eval("#key-prefix", (el) => (el as HTMLInputElement).value),
+        "page:",
+      );
+      assert.equal(await text(other.page, "#detail-flags"), "21");
+      assert.equal(await text(other.page, "#key-page"), "page 2");
+      const top = await other.page.$eval("#keys-title", (el) => el.getBoundingClientRect().top);
+      assert.ok(top >= -5 && top < 200, `the keys panel is scrolled to (its title at ${top} px)`);
+      // Previous goes back to the first page of the prefix, as in the tab the link came from.
+      await other.page.click("#key-prev");
+      await other.page.waitForFunction(() =>
+        document.querySelector("#key-list button")?.textContent === "page:00"
+      );
+      assert.deepEqual([...errors, ...other.errors], []);
+    });
+  },
+});

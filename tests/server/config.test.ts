@@ -57,7 +57,8 @@ Deno.test("a memcached command line parses as memcached would", () => {
   assert.equal(c.verbosity, 2);
   assert.equal(c.idleTimeout, 30);
   assert.equal(c.protocol, "ascii");
-  assert.ok(c.ignored.some((f) => f.startsWith("-t")));
+  assert.equal(c.threads, 4);
+  assert.ok(!c.ignored.some((f) => f.startsWith("-t")));
   assert.ok(c.ignored.some((f) => f.startsWith("-u")));
   assert.ok(c.ignored.some((f) => f.startsWith("-o modern")));
 });
@@ -71,6 +72,16 @@ Deno.test("a unix socket turns TCP off unless -p is given; our own long options"
   assert.equal(c.httpHost, "::1");
   assert.equal(c.httpToken, "t");
   assert.equal(config([], { MEMCACHED_HTTP_TOKEN: "env" }).httpToken, "env");
+});
+
+Deno.test("-t: 1 by default, 1 to 64 threads, the persistence log with one thread only", () => {
+  assert.equal(config([]).threads, 1);
+  assert.equal(config(["-t", "64"]).threads, 64);
+  assert.throws(() => parseConfig(["-t", "65"]), UsageError);
+  assert.throws(() => parseConfig(["-t", "0"]), UsageError);
+  assert.throws(() => parseConfig(["-t", "2", "--persist-log", "/tmp/x"]), /--persist-log/);
+  assert.equal(config(["-t", "2", "-e", "/tmp/x"]).threads, 2);
+  assert.equal(config(["-t", "1", "--persist-log", "/tmp/x"]).threads, 1);
 });
 
 Deno.test("bad flags are usage errors", () => {

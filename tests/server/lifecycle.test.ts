@@ -23,7 +23,8 @@ Deno.test("start-up log names both addresses and the memory limit; ignored flags
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${server.port}`));
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${server.httpPort}`));
     assert.match(out, /memory limit 16 MB/);
-    assert.match(out, /ignoring .*-t/);
+    assert.match(out, /4 threads/);
+    assert.doesNotMatch(out, /ignoring .*-t/);
     assert.match(out, /ignoring .*-u/);
   } finally {
     await server.stop();

@@ -7,6 +7,7 @@ import {
   freePort,
   missing,
   NO_MEMCACHED,
+  portFileOf,
   readPortFile,
   runMain,
   startMemcached,
@@ -157,6 +158,25 @@ Deno.test("-p -1 picks a free port and writes it to MEMCACHED_PORT_FILENAME", as
   const m = /^TCP INET: (\d+)\n$/.exec(text);
   assert.ok(m, JSON.stringify(text));
   assert.notEqual(Number(m[1]), 0);
+});
+
+Deno.test("-p 0 without -s still writes the (empty) port file, as memcached", async () => {
+  // memcached's t/issue_67.t waits for the file to know the server is up.
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const ours = await portFileOf(Deno.execPath(), [
+    "run",
+    "-A",
+    main,
+    "-p",
+    "0",
+    "--http-port",
+    "0",
+  ]);
+  assert.equal(ours, "");
+  if (!NO_MEMCACHED) {
+    const user = Deno.uid() === 0 ? ["-u", "root"] : [];
+    assert.equal(await portFileOf(which("memcached")!, ["-p", "0", "-U", "0", ...user]), "");
+  }
 });
 
 Deno.test("the port file has memcached's format", { ignore: NO_MEMCACHED }, async () => {

@@ -275,3 +275,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "-t 2: every thread serves TLS, and refresh_certs on one reloads every thread's",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const certs = await makeCerts();
+    const chain = `${certs.dir}/live.crt`;
+    const key = `${certs.dir}/live.key`;
+    await Deno.copyFile(certs.serverCert, chain);
+    await Deno.copyFile(certs.serverKey, key);
+    const s = await startOurs(["-t", "2", "-Z", "-o", `ssl_chain_cert=${chain},ssl_key=${key}`]);
+    try {
+      // The kernel spreads connections over the threads by their ports: 16 reach both but once
+      // in 32,768 runs.
+      const names = async () => {
+        const seen: string[] = [];
+        for (let i = 0; i < 16; i++) seen.push(await peerName(certs, s.port));
+        return [...new Set(seen)];
+      };
+      assert.deepEqual(await names(), ["localhost"]);
+      await Deno.copyFile(certs.otherCert, chain);
+      await Deno.copyFile(certs.otherKey, key);
+      const c = await tlsClient(certs, s.port);
+      assert.equal(await c.call("refresh_certs\r\n"), "OK\r\n");
+      await new Promise((r) => setTimeout(r, 200)); // the other thread's message
+      assert.deepEqual(await names(), ["other"]);
+      c.close();
+    } finally {
+      await s.stop();
+      await certs.remove();
+    }
+  },
+});

@@ -121,3 +121,7 @@ Deno.test({
     }
   },
 });
+
+Deno.test("an ssl_ option memcached does not know is refused in its words", () => {
+  refused([...Z, "-o", "ssl_nonsense=1"], 1, /^Illegal suboption "ssl_nonsense"$/);
+});

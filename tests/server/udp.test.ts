@@ -262,3 +262,50 @@ Deno.test(
     }
   },
 );
+
+/** Port file lines as { "TCP INET": port, "UDP INET": port }. */
+function portsOf(file: string): Record<string, number> {
+  return Object.fromEntries(
+    file.trim().split("\n").map((l) => l.split(/:\s+/)).map(([k, v]) => [k, Number(v)]),
+  );
+}
+
+Deno.test(
+  "UDP: -U -1 binds a free port, written to the port file, as memcached",
+  opts,
+  async () => {
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const ours = ["run", "-A", main, "--http-port", "0"];
+    // -U -1 alone: TCP follows it, so each door gets a free port.
+    const alone = portsOf(await readPortFile(Deno.execPath(), [...ours, "-U", "-1"]));
+    assert.deepEqual(Object.keys(alone), ["TCP INET", "UDP INET"]);
+    assert.ok(alone["TCP INET"] > 0 && alone["UDP INET"] > 0, JSON.stringify(alone));
+    if (!NO_MEMCACHED) {
+      const user = Deno.uid() === 0 ? ["-u", "root"] : [];
+      const theirs = portsOf(
+        await readPortFile(which("memcached")!, ["-U", "-1", "-l", "127.0.0.1", ...user]),
+      );
+      assert.deepEqual(Object.keys(theirs), Object.keys(alone));
+    }
+    // With -p, TCP keeps its port; the free UDP port answers, and stats settings says -1.
+    const tcp = freePort();
+    let version = "";
+    let settings = "";
+    const file = await readPortFile(
+      Deno.execPath(),
+      [...ours, "-p", String(tcp), "-U", "-1"],
+      async (text) => {
+        const client = new UdpClient(portsOf(text)["UDP INET"]);
+        version = (await client.ask(7, "version\r\n"))[0]?.[3] ?? "";
+        client.close();
+        const c = await RawClient.connect(tcp);
+        settings = await c.call("stats settings\r\n", "END\r\n");
+        c.close();
+      },
+    );
+    assert.equal(portsOf(file)["TCP INET"], tcp);
+    assert.ok(portsOf(file)["UDP INET"] > 0, file);
+    assert.match(version, /^VERSION /);
+    assert.match(settings, /STAT tcpport \d+\r\nSTAT udpport -1\r\n/);
+  },
+);

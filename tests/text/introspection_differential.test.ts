@@ -218,7 +218,8 @@ Deno.test({
         asker.close();
       }
     };
-    await both([], async (real, ours) => {
+    // One thread: at -t N `stats conns` lists the answering thread's connections (README, Threads).
+    await both(["-t", "1"], async (real, ours) => {
       const expected = await conns(real.port);
       assert.match(expected, /conn_listening[\s\S]*conn_nread[\s\S]*conn_parse_cmd/);
       assert.equal(await conns(ours.port), expected);

@@ -78,7 +78,7 @@ export function update(
     r.error(Status.E2BIG);
     // memcached drops the old value of a set that failed, so no stale data survives.
     if (mode === "set") store.discard(key);
-    r.swallow = valueLength;
+    r.skip(valueLength);
     return valueAt;
   }
   const total = valueAt - p + valueLength;
@@ -88,7 +88,7 @@ export function update(
       store.counters.store_no_memory++;
       r.error(Status.ENOMEM, "Out of memory allocating item");
       if (mode === "set") store.discard(key);
-      r.swallow = valueLength;
+      r.skip(valueLength);
       return valueAt;
     }
     r.need = total;

@@ -56,7 +56,16 @@ export class BinaryRequest {
 
   unknown(after: number, skip: number): number {
     this.error(Status.UNKNOWN_COMMAND);
-    this.swallow = skip;
+    this.skip(skip);
     return after;
+  }
+
+  /**
+   * Drops the next `bytes` of a refused request. memcached holds the length in a signed 32-bit
+   * int and skips nothing when that is not positive: a body length of 2 GiB or more (0xffffffff
+   * is the usual probe) is answered, and the bytes after the header are read as the next request.
+   */
+  skip(bytes: number): void {
+    this.swallow = Math.max(bytes | 0, 0);
   }
 }

@@ -63,12 +63,12 @@ export function saslCommand(
 ): number {
   if (mech.length > MAX_MECH_LENGTH) {
     r.error(Status.EINVAL);
-    r.swallow = dataLength;
+    r.skip(dataLength);
     return dataAt;
   }
   if (r.store.tooLarge(mech.length, dataLength, 0)) {
     r.error(Status.ENOMEM);
-    r.swallow = dataLength;
+    r.skip(dataLength);
     return dataAt;
   }
   const total = dataAt - r.at + dataLength;

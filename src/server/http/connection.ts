@@ -6,6 +6,7 @@
  * The connection says which phase it is in; the server's reaper closes it when a phase lasts too
  * long (idle between requests, a head that does not finish, an answer the client does not read).
  */
+import { freeNow } from "../../bytes.ts";
 import { type BodyReader, chunkedBody, lengthBody, type Source } from "./body.ts";
 import { headEnd, HeadError, parseHead, type RequestHead } from "./head.ts";
 import type { PlainAnswer } from "../../http_answer.ts";
@@ -74,6 +75,7 @@ export class HttpConnection implements Source {
       } catch { /* closed meanwhile */ }
     }
     this.close();
+    freeNow(this.buf);
   }
 
   close(): void {

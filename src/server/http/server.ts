@@ -43,22 +43,33 @@ export function serveHttp(
     "too_many_connections",
     `this server keeps at most ${config.httpConnLimit} HTTP connections (--http-conn-limit)`,
   );
+  const noDescriptor = errorResponse(
+    503,
+    "too_many_connections",
+    "no descriptor is left for another connection (ulimit -n)",
+  );
+  const turnAway = (conn: Deno.Conn, answer: Uint8Array) => {
+    counters.rejected_connections++;
+    counters.http_errors++;
+    refuse(conn, answer);
+  };
   const accepting = acceptAll(ctx, listener, (conn) => {
-    if (open.size >= config.httpConnLimit) {
-      counters.rejected_connections++;
-      counters.http_errors++;
-      refuse(conn, full);
-      return;
+    if (!ctx.limits.openHttp(config.httpConnLimit)) return turnAway(conn, full);
+    if (!ctx.limits.admitClient()) {
+      ctx.limits.closeHttp();
+      return turnAway(conn, noDescriptor);
     }
     (conn as Deno.TcpConn).setNoDelay(true);
     const c = new HttpConnection(conn, hooks);
     open.add(c);
-    // A closing connection stops counting: it lingers at most a second (finish).
+    // A closing connection stops counting against --http-conn-limit: it lingers at most a second
+    // (finish), its descriptor counted until it is closed.
     return c.serve(handler).finally(() => {
       open.delete(c);
-      return c.finish();
+      ctx.limits.closeHttp();
+      return c.finish().finally(() => ctx.limits.releaseClient());
     });
-  });
+  }, (conn) => turnAway(conn, noDescriptor));
 
   const idleTicks = Math.ceil(config.httpIdleTimeoutMs / 1000);
   const busyTicks = Math.ceil(config.httpTimeoutMs / 1000);
@@ -118,7 +129,8 @@ function refuse(conn: Deno.Conn, answer: Uint8Array): void {
 }
 
 let refusing = 0;
-const MAX_REFUSING = 256;
+/** Well within the descriptors the server keeps in reserve (RESERVED_DESCRIPTORS). */
+const MAX_REFUSING = 32;
 
 function close(conn: Deno.Conn): void {
   try {
