@@ -72,6 +72,9 @@ export interface RunningServer {
 export async function startServer(config: Config, role?: ThreadRole): Promise<RunningServer> {
   const clock = new Clock(role?.clock);
   clock.start();
+  // Each thread builds its own from the configuration. A certificate that cannot serve stops
+  // start-up (exit 64) before the store opens: -e's snapshot is removed once loaded.
+  const tls = createTls(config, clock);
   const { store, persistence } = openStore(
     clock,
     config,
@@ -81,9 +84,6 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
   const reusePort = config.threads > 1;
-  // Each thread builds its own from the configuration; a certificate that cannot serve stops
-  // start-up (exit 64) before any door opens.
-  const tls = createTls(config, clock);
   const spawned = role === undefined && config.threads > 1
     ? spawnThreads(new URL(import.meta.url), config.threads, {
       onShutdown: () => ctx.requestShutdown(),

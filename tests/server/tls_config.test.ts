@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { type Config, parseConfig, UsageError } from "../../src/config.ts";
 import { listenAddresses } from "../../src/startup.ts";
 import { makeCerts, NO_OPENSSL } from "../helpers/certs.ts";
-import { freePort, runMain } from "../helpers/server.ts";
+import { RawClient } from "../helpers/client.ts";
+import { freePort, runMain, startOurs } from "../helpers/server.ts";
 
 function config(args: string[]): Config {
   const r = parseConfig(args);
@@ -124,4 +125,27 @@ Deno.test({
 
 Deno.test("an ssl_ option memcached does not know is refused in its words", () => {
   refused([...Z, "-o", "ssl_nonsense=1"], 1, /^Illegal suboption "ssl_nonsense"$/);
+});
+
+Deno.test({
+  name:
+    "a certificate that cannot serve stops start-up before -e's snapshot is loaded (and removed)",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const certs = await makeCerts();
+    const snapshot = `${certs.dir}/items.snap`;
+    try {
+      const s = await startOurs(["-e", snapshot, "--http-port", "0"]);
+      const c = await RawClient.connect(s.port);
+      assert.equal(await c.call("set kept 0 0 1\r\nx\r\n"), "STORED\r\n");
+      c.close();
+      assert.equal((await s.stop()).code, 0);
+      const bad = `ssl_chain_cert=${certs.serverCert},ssl_key=${certs.otherKey}`;
+      const run = await runMain(["-Z", "-o", bad, "-e", snapshot, "-p", String(freePort())]);
+      assert.equal(run.code, 64, run.text);
+      assert.ok((await Deno.stat(snapshot)).isFile, "the snapshot is still there");
+    } finally {
+      await certs.remove();
+    }
+  },
 });
