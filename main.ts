@@ -12,6 +12,7 @@ import {
   parseConfig,
   UsageError,
 } from "./src/config.ts";
+import { httpTls } from "./src/config_tls.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
@@ -21,6 +22,7 @@ import { descriptorBudget } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { numberConnections } from "./src/server/connection.ts";
 import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
+import { createTls, listenHttp, listenMemcachedTcp, TlsSetupError } from "./src/server/tls.ts";
 import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
 import {
   bindOrExplain,
@@ -70,6 +72,9 @@ export interface RunningServer {
 export async function startServer(config: Config, role?: ThreadRole): Promise<RunningServer> {
   const clock = new Clock(role?.clock);
   clock.start();
+  // Each thread builds its own from the configuration. A certificate that cannot serve stops
+  // start-up (exit 64) before the store opens: -e's snapshot is removed once loaded.
+  const tls = createTls(config, clock);
   const { store, persistence } = openStore(
     clock,
     config,
@@ -80,7 +85,13 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   // port's connections over them.
   const reusePort = config.threads > 1;
   const spawned = role === undefined && config.threads > 1
-    ? spawnThreads(new URL(import.meta.url), config.threads, () => ctx.requestShutdown())
+    ? spawnThreads(new URL(import.meta.url), config.threads, {
+      onShutdown: () => ctx.requestShutdown(),
+      onRefreshCerts: (from) => {
+        tls?.reload();
+        threads?.refreshCerts(from);
+      },
+    })
     : null;
   numberConnections(role?.index ?? 0, config.threads);
 
@@ -99,6 +110,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     requestShutdown,
     stopping: stopping.signal,
     persistence: persistence ?? undefined,
+    tls: tls ?? undefined,
   };
   // Hot-key sampling starts with the server, not with the first question about it.
   introspection(ctx);
@@ -113,13 +125,15 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
 
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
+  const tcpTls: boolean[] = [];
   const udpSockets: UdpSocket[] = [];
   let httpListener: Deno.TcpListener | null = null;
   let httpPort = 0;
   try {
     // Before the other doors, which then bind together (binding UDP waits).
     if (config.udpPort !== 0 && role === undefined) {
-      for (const addr of listenAddresses(config.listen, Math.max(config.udpPort, 0))) {
+      const udpPort = Math.max(config.udpPort, 0);
+      for (const addr of listenAddresses(config.listen, udpPort, config.tls.enabled)) {
         const where = `${addr.hostname}:${addr.port}`;
         udpSockets.push(
           await bindOrExplain("memcached UDP", where, () => bindUdp(addr.hostname, addr.port)),
@@ -127,15 +141,24 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
       }
     }
     if (config.port !== 0) {
-      const addrs = role?.tcp ?? listenAddresses(config.listen, Math.max(config.port, 0));
+      const addrs = role?.tcp ??
+        listenAddresses(config.listen, Math.max(config.port, 0), config.tls.enabled);
       for (const addr of addrs) {
-        const tcp = listenOrExplain(
+        const tcp = await bindOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, reusePort, role),
+          () =>
+            listenMemcachedTcp(
+              ctx,
+              addr,
+              tls,
+              () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, reusePort, role),
+              { reusePort, checkFree: role === undefined },
+            ),
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);
+        tcpTls.push(addr.tls);
       }
     }
     const path = config.unixSocket;
@@ -150,10 +173,17 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     }
     if (httpHandler !== null) {
       const port = role?.httpPort ?? config.httpPort;
-      const listener = listenOrExplain(
+      const listener = await bindOrExplain(
         "HTTP",
         `${config.httpHost}:${port}`,
-        () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
+        () =>
+          listenHttp(
+            ctx,
+            port,
+            tls,
+            () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
+            { reusePort, checkFree: role === undefined },
+          ),
       );
       httpListener = listener;
       httpPort = listener.addr.port;
@@ -175,7 +205,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
         config,
         store: store.memory.buffers,
         clock: clock.buffer,
-        tcp: tcpAddrs.map((a) => ({ hostname: a.hostname, port: a.port })),
+        tcp: tcpAddrs.map((a, i) => ({ hostname: a.hostname, port: a.port, tls: tcpTls[i] })),
         httpPort,
       });
     } catch (err) {
@@ -185,6 +215,8 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
       clock.stop();
       throw new ListenError("worker thread", `-t ${config.threads}`, (err as Error).message);
     }
+    // refresh_certs on this thread: the others reload too (a worker's goes through onRefreshCerts).
+    if (tls !== null) tls.onRefreshed = () => threads?.refreshCerts(0);
   }
   const sessions = memcachedSessions(ctx);
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
@@ -290,6 +322,10 @@ async function main(args: string[]): Promise<number> {
   try {
     server = await startServer(config);
   } catch (err) {
+    if (err instanceof TlsSetupError) {
+      console.error(err.message);
+      return 64; // EX_USAGE, as memcached's ssl_init
+    }
     if (err instanceof PersistStartError) {
       console.error(`error: ${err.message}`);
       return 65;
@@ -314,7 +350,10 @@ async function main(args: string[]): Promise<number> {
       `${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`
     )
       .join(", ");
-  const httpAddr = config.httpPort === 0 ? "off" : `http://${config.httpHost}:${server.httpPort}`;
+  const scheme = httpTls(config.tls) ? "https" : "http";
+  const httpAddr = config.httpPort === 0
+    ? "off"
+    : `${scheme}://${config.httpHost}:${server.httpPort}`;
   const unix = config.unixSocket ? ` and unix:${config.unixSocket}` : "";
   const udpAddr = server.udpAddrs.map((a) => ` and ${describe(a)}`).join("");
   // Pre-rendered so addresses print bare (LogTape quotes string placeholders).
@@ -383,7 +422,11 @@ function serveAsWorker(): void {
         return;
       }
       server.shutdownRequested.then(() => scope.postMessage({ type: "shutdown" }));
+      const tls = server.ctx.tls;
+      if (tls !== undefined) tls.onRefreshed = () => scope.postMessage({ type: "refresh_certs" });
       scope.postMessage({ type: "ready" });
+    } else if (m.type === "refresh_certs") {
+      server?.ctx.tls?.reload();
     } else {
       await server?.stop();
       scope.postMessage({ type: "stopped" });

@@ -10,7 +10,8 @@
  * Options: --rounds=N (per workload, default 9), --seconds=S (per round, default 3),
  * --items=N (memory load, default 1000000), --memory-mb=M (-m for both, default 1024),
  * --trace-requests=N (per trace-replay row, default 1000000; 0 skips them), --only-traces,
- * --only-threads (the -t rows alone: bench/threads.ts).
+ * --only-threads (the -t rows alone: bench/threads.ts), --only-tls (the TLS rows alone:
+ * bench/tls_rows.ts).
  * --persistence runs only the persistence workloads instead: restart with --items saved items
  * (against memcached's warm restart), the log rewrite's pause, and memaslap throughput with
  * --fsync everysec and always as ratios of the memory-only server.
@@ -19,6 +20,7 @@ import { parseArgs } from "node:util";
 import { which } from "../tests/helpers/server.ts";
 import { loadItems, setOne, VALUE_BYTES } from "./load.ts";
 import { traceRows } from "./trace_rows.ts";
+import { tlsRows } from "./tls_rows.ts";
 import { restartFigures } from "./persist.ts";
 import { threadRows } from "./threads.ts";
 import { type Child, rssBytes, run, startBareHttp, startMemcached, startOurs } from "./procs.ts";
@@ -34,6 +36,7 @@ const { values: opts } = parseArgs({
     "only-traces": { type: "boolean", default: false },
     persistence: { type: "boolean", default: false },
     "only-threads": { type: "boolean", default: false },
+    "only-tls": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(opts.rounds);
@@ -230,9 +233,9 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  const only = opts["only-traces"] || opts["only-threads"];
+  const only = opts["only-traces"] || opts["only-threads"] || opts["only-tls"];
   if (!only) await perfRows(rows);
-  if (memaslap !== null && !opts["only-traces"]) {
+  if (memaslap !== null && !opts["only-traces"] && !opts["only-tls"]) {
     rows.push(
       ...await threadRows({
         memaslap,
@@ -245,7 +248,11 @@ async function main(): Promise<void> {
       }),
     );
   }
-  if (TRACE_REQUESTS > 0 && !opts["only-threads"]) {
+  if (!opts["only-traces"] && !opts["only-threads"]) {
+    const tls = { rounds: ROUNDS, seconds: SECONDS, memoryMb: MEMORY_MB, wrk };
+    rows.push(...await tlsRows(tls, row, rotate, wrkRound));
+  }
+  if (TRACE_REQUESTS > 0 && !opts["only-threads"] && !opts["only-tls"]) {
     rows.push(...await traceRows(TRACE_REQUESTS, row));
   }
   const version = (await run("memcached", ["-V"])).trim();

@@ -11,6 +11,7 @@ import {
   UsageError,
 } from "./config_values.ts";
 import { passwordFile } from "./auth.ts";
+import { parseTlsConfig, TLS_OPTIONS, type TlsConfig } from "./config_tls.ts";
 
 /** Everything the command line sets. Defaults are memcached's, except addresses (loopback). */
 export interface Config {
@@ -78,6 +79,7 @@ export interface Config {
   lruMaintainer: boolean;
   /** Persistence (src/persist): `-e PATH`, `--persist-log DIR`, `--fsync`, `--persist-repair`. */
   persist: PersistConfig;
+  tls: TlsConfig;
   /** Flags accepted for compatibility that change nothing here, for the start-up log. */
   ignored: string[];
 }
@@ -167,6 +169,7 @@ export function parseConfig(
         fsync: { type: "string" },
         "persist-repair": { type: "boolean" },
         "persist-rewrite-size": { type: "string" },
+        ...TLS_OPTIONS,
       },
     });
   } catch (err) {
@@ -234,6 +237,7 @@ export function parseConfig(
       const value = eq === -1 ? "" : item.slice(eq + 1);
       if (key === "idle_timeout") idleTimeout = parseNumber("-o idle_timeout", value, 0, 2 ** 31);
       else if (key === "sasl_password_file") saslPasswordFile = value;
+      else if (key.startsWith("ssl_")) continue; // src/config_tls.ts reads them
       else if (key === "watcher_logbuf_size") {
         watcherBufferBytes = parseNumber("-o watcher_logbuf_size", value, 1, 1 << 20) * 1024;
       } else if (key === "relaxed_privileges") continue; // memcached's debug builds; nothing to relax
@@ -325,6 +329,7 @@ export function parseConfig(
     lruCrawler,
     lruMaintainer,
     persist,
+    tls: parseTlsConfig(v, port),
     ignored,
   };
   if (threads > 1 && persist.logDir !== null) {

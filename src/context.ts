@@ -22,6 +22,20 @@ export interface ConnectionInfo {
   bufferBytes?(): { read: number; output: number };
 }
 
+/** This process's TLS (src/server/tls.ts), for `refresh_certs` and the stats. */
+export interface TlsRuntime {
+  /**
+   * refresh_certs: reloads the certificate files for this thread's new connections, then calls
+   * onRefreshed (the other threads reload too); memcached's error line, or null.
+   */
+  refresh(): string | null;
+  /** What another thread's refresh_certs asks of this one: the reload alone. */
+  reload(): string | null;
+  onRefreshed?: () => void;
+  /** Clock seconds of the last load that succeeded (`time_since_server_cert_refresh`). */
+  lastRefresh: number;
+}
+
 /** The state every door shares: the store, the settings and the live connections. */
 export interface ServerContext {
   store: Store;
@@ -29,6 +43,8 @@ export interface ServerContext {
   connections: Set<ConnectionInfo>;
   /** Bounds shared by every connection and door (values still arriving, HTTP requests). */
   limits: Limits;
+  /** Set when either door speaks TLS (-Z, --http-tls-cert). */
+  tls?: TlsRuntime;
   /** Set when -e or --persist-log is given. */
   persistence?: Persistence;
   /** `shutdown` (with -A) and signals call this. */

@@ -5,6 +5,7 @@ import { VERSION } from "./context.ts";
 import { RESERVED_DESCRIPTORS } from "./limits.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
 import { introspection } from "./introspect/introspection.ts";
+import { tlsSettings, tlsStats } from "./report_tls.ts";
 
 /** A stat line: memcached's name and its value (numbers stay numbers for JSON). */
 export type Stat = [string, number | string];
@@ -153,6 +154,7 @@ export function generalStats(ctx: ServerContext): Stat[] {
     ["log_watcher_skipped", watch.skippedTotal],
     ["log_watcher_sent", watch.sentTotal],
     ["log_watchers", watch.count],
+    ...tlsStats(ctx, c),
     ["unexpected_napi_ids", 0],
     ["round_robin_fallback", 0],
     ["bytes", store.bytes],
@@ -209,6 +211,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["dump_enabled", config.dumpEnabled ? "yes" : "no"],
     ["idle_timeout", config.idleTimeout],
     ["watcher_logbuf_size", config.watcherBufferBytes],
+    ...tlsSettings(config),
     ["http_port", config.httpPort],
     ["http_host", config.httpHost],
     ["http_auth", config.httpToken !== null ? "yes" : "no"],

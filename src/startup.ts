@@ -70,19 +70,32 @@ export function portFileLines(addrs: Deno.NetAddr[]): string {
   ).join("");
 }
 
+/** One -l address; `tls` when -Z is on and the address has no `notls:` prefix. */
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+  tls: boolean;
+}
+
 /**
  * memcached's -l: addresses separated by commas (repeated -l are joined so), each `host`,
  * `host:port`, `[ipv6]` or `[ipv6]:port`; an unbracketed IPv6 address has no port. Without one,
- * an address takes `port` (-p).
+ * an address takes `port` (-p). With -Z (`tlsOn`), a `notls:` prefix keeps that listener plain.
  */
-export function listenAddresses(
-  listen: string,
-  port: number,
-): { hostname: string; port: number }[] {
-  const addrs: { hostname: string; port: number }[] = [];
+export function listenAddresses(listen: string, port: number, tlsOn = false): ListenAddress[] {
+  const addrs: ListenAddress[] = [];
   for (const item of listen.split(",")) {
-    const text = item.trim();
+    let text = item.trim();
     if (text === "") continue;
+    const plain = text.startsWith("notls:");
+    if (plain && !tlsOn) {
+      throw new ListenError(
+        "memcached TCP",
+        text,
+        "'notls' option is valid only when SSL is enabled",
+      );
+    }
+    if (plain) text = text.slice("notls:".length);
     let hostname = text;
     let portText: string | null = null;
     if (text.startsWith("[")) {
@@ -101,7 +114,7 @@ export function listenAddresses(
     if (!Number.isInteger(own) || own < 0 || own > 65535) {
       throw new ListenError("memcached TCP", text, "the port is not a number from 0 to 65535");
     }
-    addrs.push({ hostname, port: own });
+    addrs.push({ hostname, port: own, tls: tlsOn && !plain });
   }
   return addrs;
 }

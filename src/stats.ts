@@ -50,6 +50,10 @@ export const COUNTER_NAMES = [
   "conn_yields",
   "http_requests",
   "http_errors",
+  // TLS handshakes that failed, timed out or met plain text (memcached counts SSL_accept's).
+  "ssl_handshake_errors",
+  // Full handshakes (not resumed) while ssl_session_cache is on.
+  "ssl_new_sessions",
 ] as const;
 export type CounterName = typeof COUNTER_NAMES[number];
 /** Gauges `stats reset` leaves alone, as memcached does. */

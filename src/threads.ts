@@ -14,16 +14,20 @@ export interface ThreadRole {
   config: Config;
   store: StoreBuffers;
   clock: SharedArrayBuffer;
-  /** The memcached TCP addresses and the HTTP port worker 0 bound (ports resolved). */
-  tcp: { hostname: string; port: number }[];
+  /** The memcached TCP addresses and the HTTP port worker 0 bound (ports resolved; TLS or not). */
+  tcp: { hostname: string; port: number; tls: boolean }[];
   httpPort: number;
 }
 
-export type ToWorker = { type: "start"; role: ThreadRole } | { type: "stop" };
+/** refresh_certs on one thread reloads the certificates of every thread's listeners. */
+export type ToWorker = { type: "start"; role: ThreadRole } | { type: "stop" } | {
+  type: "refresh_certs";
+};
 export type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
   | { type: "shutdown" }
+  | { type: "refresh_certs" }
   | { type: "stopped" };
 
 /** Exit status when a worker thread dies: EX_SOFTWARE. */
@@ -34,15 +38,23 @@ const STOP_SLACK_MS = 2000;
 export interface Threads {
   /** Stops every worker (each lets its connections finish within the grace), then ends them. */
   stop(): Promise<void>;
+  /** Tells every worker but `from` (the one whose refresh_certs it was) to reload. */
+  refreshCerts(from: number): void;
+}
+
+export interface ThreadEvents {
+  /** A worker was asked to shut down (the `shutdown` command). */
+  onShutdown(): void;
+  /** Worker `from` ran refresh_certs. */
+  onRefreshCerts(from: number): void;
 }
 
 /**
  * Starts workers 1..count-1 running `entry`, so that they load their modules before any client
  * can take the process's descriptors; `open` then hands them the doors' ports and resolves once
- * each has opened its own. A worker asking for a shutdown (the `shutdown` command) calls
- * `onShutdown`.
+ * each has opened its own. What workers report goes to `events`.
  */
-export function spawnThreads(entry: URL, count: number, onShutdown: () => void): {
+export function spawnThreads(entry: URL, count: number, events: ThreadEvents): {
   open(role: Omit<ThreadRole, "index">): Promise<Threads>;
   /** Ends the workers unstarted (the doors could not open). */
   abandon(): void;
@@ -63,7 +75,8 @@ export function spawnThreads(entry: URL, count: number, onShutdown: () => void):
       const m = e.data;
       if (m.type === "ready") ready();
       else if (m.type === "failed") failed(new Error(m.message));
-      else if (m.type === "shutdown") onShutdown();
+      else if (m.type === "shutdown") events.onShutdown();
+      else if (m.type === "refresh_certs") events.onRefreshCerts(index);
       else done();
     };
     worker.onerror = (e: ErrorEvent) => {
@@ -80,6 +93,11 @@ export function spawnThreads(entry: URL, count: number, onShutdown: () => void):
       const grace = shutdownGraceMs + STOP_SLACK_MS;
       await Promise.race([Promise.all(stopped), new Promise((r) => setTimeout(r, grace))]);
       for (const w of workers) w.terminate();
+    },
+    refreshCerts(from) {
+      workers.forEach((w, i) => {
+        if (i + 1 !== from) w.postMessage({ type: "refresh_certs" } satisfies ToWorker);
+      });
     },
   };
   let shutdownGraceMs = 0;

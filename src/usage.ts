@@ -39,6 +39,12 @@ memcached flags:
   -o watcher_logbuf_size=<kb>, -o lru_crawler|no_lru_crawler, -o lru_maintainer|no_lru_maintainer
      (the background sweep of dead items), -o no_modern (no crawler, no maintainer)
   -e, --memory-file=<file>  save items there on a clean stop, load them at start
+  -Z, --enable-ssl          TLS on the memcached TCP listeners (-l notls:<addr>:<port> keeps one
+                            plain) and on the HTTP door; -o ssl_chain_cert=<file>,ssl_key=<file>,
+                            ssl_ca_cert=<file>,ssl_verify_mode=0..3,ssl_min_version=2|3,
+                            ssl_session_cache,ssl_wbuf_size=<kb>; "refresh_certs" reloads them
+                            (refused: ssl_ciphers, ssl_kernel_tls, ssl_keyformat other than 1,
+                            ssl_min_version 0 or 1: rustls speaks TLS 1.2 and 1.3 only)
   accepted and ignored (with a warning): -t -u -f -n -L -k -r -N
   refused: -d (a Deno process cannot fork; run it under systemd, see deploy/)
   $${PORT_FILE_ENV}=<file>: write "TCP INET: <port>" lines there once listening
@@ -51,6 +57,11 @@ own flags:
                             the token in process lists and in deno task's echo)
   --log-format=<fmt>        text (default) or json (one JSON object per line)
   --enable-debugtime        accept "debugtime <seconds>" to move the clock (for tests)
+  --http-tls-cert=<file>, --http-tls-key=<file>
+                            HTTPS on the HTTP door with this certificate (under -Z it uses
+                            ssl_chain_cert and ssl_key unless these are given)
+  --tls-handshake-timeout=<ms>  a TLS handshake must finish this soon after the TCP accept, or
+                            the connection is closed (default 10000)
 
 persistence:
   --persist-log=<dir>       log every change there, so a crash loses at most what --fsync allows

@@ -8,6 +8,11 @@ export class RawClient {
     return new RawClient(await Deno.connect({ hostname, port }));
   }
 
+  /** Over a connection made elsewhere (a TLS one: tests/helpers/certs.ts). */
+  static wrap(conn: Deno.Conn): RawClient {
+    return new RawClient(conn);
+  }
+
   static async connectUnix(path: string): Promise<RawClient> {
     return new RawClient(await Deno.connect({ path, transport: "unix" }));
   }

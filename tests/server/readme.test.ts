@@ -1,6 +1,7 @@
 /**
- * The README's flags are the parser's: every flag and `-o` option src/config.ts takes is named in
- * the README, and every flag in the README's tables is one it takes.
+ * The README's flags are the parser's: every flag and `-o` option src/config.ts (and
+ * src/config_tls.ts) takes is named in the README, and every flag in the README's tables is one it
+ * takes.
  */
 import assert from "node:assert/strict";
 
@@ -8,11 +9,20 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
 const CONFIG = Deno.readTextFileSync(`${ROOT}src/config.ts`);
 
-/** parseArgs options of src/config.ts: long name and short letter. */
-const OPTIONS = [...CONFIG.matchAll(/^\s+"?([a-z][a-z-]*)"?: \{ type: "\w+"(?:, short: "(.)")?/gm)]
-  .map((m) => ({ long: m[1], short: m[2] as string | undefined }));
-/** The `-o` options src/config.ts tells apart. */
-const EXTENDED = [...new Set([...CONFIG.matchAll(/key === "([a-z_]+)"/g)].map((m) => m[1]))];
+/** parseArgs options of src/config.ts (and src/config_tls.ts): long name and short letter. */
+const OPTIONS = [
+  ...`${CONFIG}\n${Deno.readTextFileSync(`${ROOT}src/config_tls.ts`)}`.matchAll(
+    /^\s+"?([a-z][a-z-]*)"?: \{ type: "\w+"(?:, short: "(.)")?/gm,
+  ),
+].map((m) => ({ long: m[1], short: m[2] as string | undefined }));
+const CONFIG_TLS = Deno.readTextFileSync(`${ROOT}src/config_tls.ts`);
+/** The `-o` options src/config.ts tells apart, and the TLS ones src/config_tls.ts does. */
+const EXTENDED = [
+  ...new Set([
+    ...[...CONFIG.matchAll(/key === "([a-z_]+)"/g)].map((m) => m[1]),
+    ...[...CONFIG_TLS.matchAll(/case "(ssl_[a-z_]+)":/g)].map((m) => m[1]),
+  ]),
+];
 
 /** Every code span of the README's text (code blocks left out). */
 const SPANS = [...README.replace(/```[\s\S]*?```/g, "").matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);

@@ -219,3 +219,20 @@ export function adminStats(r: CommandLine): boolean {
   }
   return false;
 }
+
+/**
+ * memcached's `refresh_certs`: the certificate files are read again for new connections (open
+ * ones keep theirs); OK, or the error while the old certificates stay (sent even with noreply).
+ */
+export function refreshCertsCommand(r: CommandLine, next: number): number {
+  const quiet = r.noreply();
+  const tls = r.ctx.tls;
+  if (tls === undefined) {
+    r.out.line("Error TLS not enabled");
+    return next;
+  }
+  const error = tls.refresh();
+  if (error === null) r.reply("OK", quiet);
+  else r.out.line(error);
+  return next;
+}

@@ -7,7 +7,13 @@ import { type ConnectionInfo, type ServerContext, VERSION } from "../../context.
 import { release } from "../held.ts";
 import type { Output } from "../output.ts";
 import type { Session } from "../session.ts";
-import { adminStats, lruCommand, lruCrawlerCommand, watchCommand } from "./admin.ts";
+import {
+  adminStats,
+  lruCommand,
+  lruCrawlerCommand,
+  refreshCertsCommand,
+  watchCommand,
+} from "./admin.ts";
 import { TextAuthGate } from "./auth.ts";
 import {
   arithCommand,
@@ -172,6 +178,7 @@ export class TextSession extends CommandLine implements Session {
         break;
       case 114: // r
         if (this.tokenIs(0, "replace")) return storeCommand(this, "replace", next, end);
+        if (this.tokenIs(0, "refresh_certs")) return refreshCertsCommand(this, next);
         break;
       case 112: // p
         if (this.tokenIs(0, "prepend")) return storeCommand(this, "prepend", next, end);
