@@ -121,7 +121,7 @@ async function wrkRound(url: string): Promise<number | null> {
  * that a slow spell of this shared machine falls on all of them alike. Returns each target's
  * figures, round by round (null where a round gave no figure).
  */
-async function rotate(
+export async function rotate(
   rounds: number,
   targets: (() => Promise<number | null>)[],
 ): Promise<(number | null)[][]> {

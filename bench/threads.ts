@@ -5,20 +5,10 @@
  */
 import { loadItems, VALUE_BYTES } from "./load.ts";
 import { type Child, rssBytes, run, startMemcached, startOurs } from "./procs.ts";
-import type { Row } from "./run.ts";
+import type * as Run from "./run.ts";
 
-type MakeRow = (
-  name: string,
-  unit: string,
-  referenceName: string,
-  target: string,
-  ours: (number | null)[],
-  reference: (number | null)[],
-) => Row;
-type Rotate = (
-  rounds: number,
-  targets: (() => Promise<number | null>)[],
-) => Promise<(number | null)[][]>;
+type MakeRow = typeof Run.row;
+type Rotate = typeof Run.rotate;
 
 export interface ThreadBench {
   memaslap: string;
@@ -38,8 +28,8 @@ async function round(b: ThreadBench, port: number, division: number): Promise<nu
   return m === null ? null : Number(m[1]);
 }
 
-export async function threadRows(b: ThreadBench): Promise<Row[]> {
-  const rows: Row[] = [];
+export async function threadRows(b: ThreadBench): Promise<Run.Row[]> {
+  const rows: Run.Row[] = [];
   const two = await startOurs(["-m", b.memoryMb, "-t", "2"]);
   const one = await startOurs(["-m", b.memoryMb, "-t", "1"]);
   const reference = await startMemcached(["-m", b.memoryMb, "-t", "2"]);
