@@ -32,6 +32,8 @@ import {
   ListenError,
   listenOrExplain,
   portFileLines,
+  type PortSharing,
+  refuseTakenPort,
   removeIfThere,
   writeFileAtomically,
 } from "./src/startup.ts";
@@ -83,7 +85,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   if (role === undefined && config.lruMaintainer) store.startSweeper();
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
-  const reusePort = config.threads > 1;
+  const sharing: PortSharing = { reusePort: config.threads > 1, checkFree: role === undefined };
   const spawned = role === undefined && config.threads > 1
     ? spawnThreads(new URL(import.meta.url), config.threads, {
       onShutdown: () => ctx.requestShutdown(),
@@ -152,8 +154,8 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
               ctx,
               addr,
               tls,
-              () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, reusePort, role),
-              { reusePort, checkFree: role === undefined },
+              () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, sharing),
+              sharing,
             ),
         );
         listeners.push(tcp);
@@ -181,8 +183,8 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
             ctx,
             port,
             tls,
-            () => listenTcp({ hostname: config.httpHost, port }, reusePort, role),
-            { reusePort, checkFree: role === undefined },
+            () => listenTcp({ hostname: config.httpHost, port }, sharing),
+            sharing,
           ),
       );
       httpListener = listener;
@@ -389,18 +391,13 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-/**
- * A listener that may share its port with the other threads'. A port named on the command line
- * is first bound alone, so that a port another process holds is refused rather than shared.
- */
+/** A plain listener that may share its port with the other threads' (refuseTakenPort). */
 function listenTcp(
-  options: Deno.TcpListenOptions,
-  reusePort: boolean,
-  role: ThreadRole | undefined,
+  options: Deno.TcpListenOptions & { hostname: string; port: number },
+  share: PortSharing,
 ): Deno.TcpListener {
-  if (!reusePort) return Deno.listen(options);
-  if (role === undefined && options.port !== 0) Deno.listen(options).close();
-  return Deno.listen({ ...options, reusePort: true });
+  refuseTakenPort(options.hostname, options.port, share);
+  return Deno.listen(share.reusePort ? { ...options, reusePort: true } : options);
 }
 
 /** Worker thread 1..N-1 of -t N: serves until worker 0 says stop (src/threads.ts). */

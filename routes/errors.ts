@@ -44,7 +44,8 @@ export function plainError(status: number, error: string, message: string): Plai
 /** A Response for an answer the server could also write without one (the Response copies it). */
 export function asResponse(answer: Response | PlainAnswer): Response {
   if (answer instanceof Response) return answer;
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  // A Response takes no view of shared memory: the body is copied.
+  return new Response(answer.body.slice(), { status: answer.status, headers: answer.headers });
 }
 
 /** Plain JSON success response. */

@@ -4,13 +4,14 @@
  */
 
 /**
- * An answer written without a Response: the hot path's reads. `body` may be a view into the store,
- * so whoever takes it copies it before anything else runs.
+ * An answer written without a Response: the hot path's reads. `body` may be a view into the store's
+ * shared memory, valid while this thread holds the store lock: whoever takes it copies it before
+ * anything else runs, and says so (the HTTP server's `copied` hook lets the lock go).
  */
 export interface PlainAnswer {
   status: number;
   headers: [string, string][];
-  body: Uint8Array<ArrayBuffer>;
+  body: Uint8Array;
 }
 
 const STREAMING = /^(text\/event-stream|application\/x-ndjson)/;

@@ -70,6 +70,22 @@ export function portFileLines(addrs: Deno.NetAddr[]): string {
   ).join("");
 }
 
+/** How a listener shares its port with the other threads' (-t N). */
+export interface PortSharing {
+  /** SO_REUSEPORT, which every thread's listener on a port must ask for. */
+  reusePort: boolean;
+  /** Thread 0 binds a named port alone first, so that one another process holds is refused. */
+  checkFree: boolean;
+}
+
+/**
+ * SO_REUSEPORT would share a port another process of this user holds: before the threads share a
+ * named port, bind it alone once, which fails if it is taken.
+ */
+export function refuseTakenPort(hostname: string, port: number, share: PortSharing): void {
+  if (share.reusePort && share.checkFree && port !== 0) Deno.listen({ hostname, port }).close();
+}
+
 /** One -l address; `tls` when -Z is on and the address has no `notls:` prefix. */
 export interface ListenAddress {
   hostname: string;

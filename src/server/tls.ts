@@ -14,16 +14,11 @@ import type { ListenAddress } from "../startup.ts";
 import { errorResponse } from "./http/response.ts";
 import { loadMaterial, type TlsMaterial } from "./tls/material.ts";
 import { listenTls, type TlsSettings } from "./tls/listener.ts";
+import { type PortSharing, refuseTakenPort } from "../startup.ts";
 
 export { TlsSetupError } from "./tls/material.ts";
 
-/** How a listener shares its port with the other threads' (-t N). */
-export interface Share {
-  /** SO_REUSEPORT, which every thread's listener on a port must ask for. */
-  reusePort: boolean;
-  /** Thread 0 binds a named port alone first, so that one another process holds is refused. */
-  checkFree: boolean;
-}
+type Share = PortSharing;
 
 const PLAIN_HTTP_ANSWER = errorResponse(
   400,
@@ -109,7 +104,7 @@ export function listenMemcachedTcp(
 ): Promise<Deno.Listener> {
   if (!addr.tls || t?.memcached == null) return Promise.resolve(plain());
   const { config, store } = ctx;
-  checkFree(addr.hostname, addr.port, share);
+  refuseTakenPort(addr.hostname, addr.port, share);
   return listenTls({
     hostname: addr.hostname,
     port: addr.port,
@@ -133,7 +128,7 @@ export function listenHttp(
 ): Promise<Deno.TcpListener> {
   const { config } = ctx;
   if (t?.http == null) return Promise.resolve(plain());
-  checkFree(config.httpHost, port, share);
+  refuseTakenPort(config.httpHost, port, share);
   return listenTls({
     hostname: config.httpHost,
     port,
@@ -143,9 +138,4 @@ export function listenHttp(
     admit: (pending) => pending < config.httpConnLimit,
     plainAnswer: PLAIN_HTTP_ANSWER,
   }) as unknown as Promise<Deno.TcpListener>;
-}
-
-/** As main.ts's plain listeners: a port shared with SO_REUSEPORT must be free of other processes. */
-function checkFree(hostname: string, port: number, share: Share): void {
-  if (share.reusePort && share.checkFree && port !== 0) Deno.listen({ hostname, port }).close();
 }

@@ -33,6 +33,8 @@ export interface ConnectionHooks {
   stopping(): boolean;
   /** A request the server itself refused (its own error answers). */
   refused(): void;
+  /** The answer's bytes are its own: the store lock can go before the write (PlainAnswer). */
+  copied(): void;
 }
 
 const HOST = /^[A-Za-z0-9.\-:\[\]_]+$/;
@@ -187,6 +189,7 @@ export class HttpConnection implements Source {
       this.continuePending = false;
       const keepOpen = await writeAnswer((b) => this.write(b), response, {
         head: head.method === "HEAD",
+        copied: this.hooks.copied,
         close,
         http10: head.http10,
       });

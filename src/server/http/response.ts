@@ -19,6 +19,8 @@ export interface ResponseOptions {
   close: boolean;
   /** The client speaks HTTP/1.0: no chunked coding, a stream ends with the connection. */
   http10: boolean;
+  /** Called once a PlainAnswer's body is copied, before it is written. */
+  copied?: () => void;
 }
 
 /** Writes `answer`; returns false when the connection must close after it (a stream to 1.0). */
@@ -28,7 +30,9 @@ export function writeAnswer(
   opts: ResponseOptions,
 ): Promise<boolean> {
   if (answer instanceof Response) return writeResponse(write, answer, opts);
-  return write(encodePlain(answer, opts)).then(() => !opts.close);
+  const bytes = encodePlain(answer, opts);
+  opts.copied?.();
+  return write(bytes).then(() => !opts.close);
 }
 
 /** A PlainAnswer's head and body in one buffer: the body's only copy on its way out. */

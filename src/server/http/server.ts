@@ -37,6 +37,7 @@ export function serveHttp(
     origin: `${host}:${addr.port}`,
     stopping: () => stopping,
     refused: () => counters.http_errors++,
+    copied: () => ctx.store.release(),
   };
   const full = errorResponse(
     503,
