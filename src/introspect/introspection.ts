@@ -32,6 +32,7 @@ export class Introspection {
         ? {
           cells: new Int32Array(store.memory.take("watch", WATCH_CELLS * 4)),
           thread: store.thread,
+          threads: ctx.config.threads,
           channel: new BroadcastChannel("watch"),
         }
         : null,

@@ -114,12 +114,21 @@ export class Watcher {
 export interface WatchShare {
   cells: Int32Array;
   thread: number;
+  /** Threads in all: each event sent is received by every other one. */
+  threads: number;
   channel: BroadcastChannel;
 }
 /** Cells: one per thread (64), then the version and gid. */
-export const WATCH_CELLS = 66;
+export const WATCH_CELLS = 67;
 const VERSION = 64;
 const GID = 65;
+/** Bytes of events sent to other threads and not yet taken off their channel. */
+const IN_FLIGHT = 66;
+/**
+ * Past this, a thread's events are not sent to the others (counted skipped): a thread that writes
+ * faster than a busy other thread reads its channel must not queue without end.
+ */
+const MAX_IN_FLIGHT = 4 << 20;
 
 /** The watchers of one server, and the events the doors and the store report to them. */
 export class WatchHub {
@@ -137,8 +146,10 @@ export class WatchHub {
 
   constructor(private readonly share: WatchShare | null = null) {
     if (share !== null) {
-      share.channel.onmessage = (e: MessageEvent<{ flag: number; line: string }>) =>
+      share.channel.onmessage = (e: MessageEvent<{ flag: number; line: string }>) => {
+        Atomics.sub(share.cells, IN_FLIGHT, e.data.line.length);
         this.deliver(e.data.flag, e.data.line);
+      };
     }
   }
 
@@ -201,7 +212,16 @@ export class WatchHub {
     const gid = this.share === null ? ++this.gid : Atomics.add(this.share.cells, GID, 1) + 1;
     const line = `ts=${Math.floor(now / 1000)}.${(now % 1000) * 1000} gid=${gid} ${body}\n`;
     this.deliver(flag, line);
-    if ((this.remoteFlags & flag) !== 0) this.share!.channel.postMessage({ flag, line });
+    if ((this.remoteFlags & flag) !== 0) this.send(this.share!, flag, line);
+  }
+
+  private send(share: WatchShare, flag: number, line: string): void {
+    if (Atomics.load(share.cells, IN_FLIGHT) > MAX_IN_FLIGHT) {
+      this.skippedTotal++;
+      return;
+    }
+    Atomics.add(share.cells, IN_FLIGHT, line.length * (share.threads - 1));
+    share.channel.postMessage({ flag, line });
   }
 
   private deliver(flag: number, line: string): void {
