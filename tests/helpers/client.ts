@@ -1,6 +1,7 @@
 /** A raw socket client for byte-exact protocol tests. */
 export class RawClient {
-  private buf = new Uint8Array(0);
+  /** Received and not yet returned, one char per byte; appended to, never re-decoded. */
+  private received = "";
   private pending: Promise<Uint8Array | null> | null = null;
   private constructor(readonly conn: Deno.Conn) {}
 
@@ -26,13 +27,13 @@ export class RawClient {
   /** Reads until `done(received)` says the answer is complete, or the timeout passes. */
   async readUntil(done: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    while (!done(text(this.buf))) {
+    while (!done(this.received)) {
       const got = await this.nextChunk(deadline - Date.now());
       if (got === "timeout" || got === null) break;
-      this.keep(got);
+      this.received += text(got);
     }
-    const all = text(this.buf);
-    this.buf = new Uint8Array(0);
+    const all = this.received;
+    this.received = "";
     return all;
   }
 
@@ -51,7 +52,7 @@ export class RawClient {
   async closedByPeer(timeoutMs = 2000): Promise<boolean> {
     try {
       const got = await this.nextChunk(timeoutMs);
-      if (got instanceof Uint8Array) this.keep(got);
+      if (got instanceof Uint8Array) this.received += text(got);
       return got === null;
     } catch {
       return true;
@@ -76,13 +77,6 @@ export class RawClient {
     ]).finally(() => clearTimeout(timer));
     if (got !== "timeout") this.pending = null;
     return got;
-  }
-
-  private keep(bytes: Uint8Array): void {
-    const next = new Uint8Array(this.buf.length + bytes.length);
-    next.set(this.buf);
-    next.set(bytes, this.buf.length);
-    this.buf = next;
   }
 
   close(): void {
