@@ -332,12 +332,6 @@ export function parseConfig(
     tls: parseTlsConfig(v, port),
     ignored,
   };
-  if (threads > 1 && persist.logDir !== null) {
-    throw new UsageError(
-      `-t ${threads} with --persist-log: the log is written by one thread so far; use -t 1 (or -e)`,
-      64,
-    );
-  }
   return { config } as const;
 }
 

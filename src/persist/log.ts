@@ -1,161 +1,269 @@
 /**
- * The append-only mutation log. Records gather in memory and go to the file in one write per
- * flush; file operations run one after another on a queue, so a flush and a switch to a new file
- * never interleave. With fsync "always" a reply waits for `durable()`: every batch that arrives
- * while one fsync runs shares the next one. A failed write or fsync never reaches a client: it is
- * counted, the unwritten records are dropped and the log is marked broken until a rewrite starts
- * a whole new one.
+ * The append-only mutation log, one for every thread (-t N). Records are appended under the store
+ * lock to one buffer in shared memory, so the file holds them in the order the changes were made,
+ * whichever thread made them. Whoever holds the lock writes the buffer out, through its own
+ * descriptor of the current file: when the buffer is full, on the second's timer, and with fsync
+ * "always" before it lets the lock go. fsync runs outside the lock; a reply that acknowledges a
+ * change waits until the shared "durable up to" passes the records written before it. A failed
+ * write or fsync never reaches a client: it is counted, and the log is marked broken (nothing more
+ * is written to it) until a rewrite starts a new file.
  */
-import { LOG_MAGIC, magicBytes, RecordBuffer } from "./record.ts";
+import type { PersistentStore } from "./persistent_store.ts";
+import { LOG_MAGIC, magicBytes, RECORD_OVERHEAD, RecordBuffer } from "./record.ts";
 import type { PersistStats } from "./stats.ts";
-
 import type { PersistConfig } from "../config.ts";
 
 export type FsyncMode = PersistConfig["fsync"];
 
-/** Records held in memory before a flush is started without waiting for the timer. */
-const EAGER_FLUSH = 1 << 20;
-/** Records held while the disk does not keep up, before they are dropped as a failure. */
-const MAX_PENDING = 64 << 20;
+/** Records gathered before they are written out even without a timer or a reply waiting. */
+const BUFFER_BYTES = 1 << 20;
+
+// Numbers in shared memory, changed only under the store lock.
+const GEN = 0;
+const LENGTH = 1;
+const SEQ = 2;
+const FILE_BYTES = 3;
+const BROKEN = 4;
+const STATE_CELLS = 5;
+// Sequence numbers read outside the lock (BigInt64, Atomics).
+const WRITTEN = 0;
+const DURABLE = 1;
+
+/** The shared buffer: appending past its end writes it out first (under the lock, in order). */
+class SharedRecords extends RecordBuffer {
+  constructor(
+    bytes: Uint8Array,
+    private readonly state: Float64Array,
+    private readonly spill: () => void,
+  ) {
+    super(bytes);
+  }
+  override get length(): number {
+    return this.state[LENGTH];
+  }
+  override set length(n: number) {
+    this.state[LENGTH] = n;
+  }
+  protected override makeRoom(size: number): void {
+    this.spill();
+    if (size > this.bytes.length) throw new RangeError(`a log record of ${size} bytes`);
+  }
+}
 
 export class AppendLog {
-  readonly records = new RecordBuffer();
-  /** Bytes in the current file (after its magic). */
-  fileBytes = 0;
-  /** A write failed since the current file was opened: it may lack records. */
-  broken = false;
-  private seq = 0;
-  private durableSeq = 0;
-  private queue: Promise<void> = Promise.resolve();
-  private queued: Promise<void> | null = null;
+  readonly records: RecordBuffer;
+  private file: Deno.FsFile;
+  private fileGen: number;
+  private syncing: Promise<void> | null = null;
+  private readonly state: Float64Array;
+  private readonly seqs: BigInt64Array;
 
   private constructor(
-    private file: Deno.FsFile,
+    private readonly store: PersistentStore,
+    private readonly dir: string,
     readonly mode: FsyncMode,
     private readonly stats: PersistStats,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    const memory = store.memory;
+    this.state = memory.scalars("persist_log", STATE_CELLS);
+    this.seqs = new BigInt64Array(memory.take("persist_log_seqs", 16));
+    const capacity = BUFFER_BYTES + RECORD_OVERHEAD + store.options.itemSizeMax;
+    const bytes = new Uint8Array(memory.take("persist_log_records", capacity));
+    this.records = new SharedRecords(bytes, this.state, () => this.writeOut());
+    this.fileGen = this.state[GEN];
+    this.file = appendTo(this.path(this.fileGen));
+    // With "always" every batch's records are in the file before its replies wait for fsync.
+    if (mode === "always") store.lock.beforeRelease = () => this.writeOut();
+  }
 
-  /** Opens `path` for appending after `size` good bytes (a torn tail beyond them is cut). */
+  /**
+   * The thread that restored the store opens generation `gen` for appending after `size` good
+   * bytes (a torn tail beyond them is cut), before any other thread attaches.
+   */
   static open(
-    path: string,
+    store: PersistentStore,
+    dir: string,
+    gen: number,
     size: number,
     mode: FsyncMode,
     stats: PersistStats,
     onError: (err: unknown) => void,
   ): AppendLog {
-    const file = openLogFile(path, size);
-    const log = new AppendLog(file, mode, stats, onError);
-    log.fileBytes = Math.max(0, size - LOG_MAGIC.length);
-    return log;
+    createLogFile(`${dir}/log.${gen}`, size);
+    const state = store.memory.scalars("persist_log", STATE_CELLS);
+    state[GEN] = gen;
+    state[FILE_BYTES] = Math.max(0, size - LOG_MAGIC.length);
+    return new AppendLog(store, dir, mode, stats, onError);
+  }
+
+  /** Another thread's part: it appends to the log the first thread opened. */
+  static attach(
+    store: PersistentStore,
+    dir: string,
+    mode: FsyncMode,
+    stats: PersistStats,
+    onError: (err: unknown) => void,
+  ): AppendLog {
+    return new AppendLog(store, dir, mode, stats, onError);
   }
 
   /** Called after every record the store adds. */
   added(): void {
-    this.seq++;
-    if (this.records.length >= EAGER_FLUSH) {
-      if (this.records.length > MAX_PENDING) this.dropPending(new Error("log writes fall behind"));
-      // Also with "always": noreply changes pile up with no reply waiting to flush them.
-      else this.flush(this.mode !== "no");
-    }
+    this.state[SEQ]++;
   }
 
-  /** Records added so far. */
+  /** Records added so far (by every thread). */
   get changes(): number {
-    return this.seq;
+    return this.state[SEQ];
+  }
+
+  /** Bytes in the current file (after its magic). */
+  get fileBytes(): number {
+    return this.state[FILE_BYTES];
+  }
+
+  /** A write failed since the current file was opened: it may lack records. */
+  get broken(): boolean {
+    return this.state[BROKEN] !== 0;
   }
 
   /** A promise to await before replying, or null when every record so far is on disk. */
   durable(): Promise<void> | null {
-    if (this.durableSeq >= this.seq) return null;
-    return this.waitFor(this.seq);
+    // Called within the turn that made the changes (HTTP), the lock may still be held.
+    if (this.store.lock.held) this.writeOut();
+    const target = Atomics.load(this.seqs, WRITTEN);
+    if (Atomics.load(this.seqs, DURABLE) >= target) return null;
+    return this.waitFor(target);
   }
 
-  private async waitFor(seq: number): Promise<void> {
-    while (this.durableSeq < seq) await this.flush(true);
-  }
-
-  /** Writes what has gathered (and fsyncs with `sync`); joins a flush already waiting its turn. */
-  flush(sync: boolean): Promise<void> {
-    if (this.queued !== null) return this.queued;
-    const run = this.queue.then(() => {
-      this.queued = null;
-      return this.writeOut(sync);
-    });
-    this.queued = run;
-    this.queue = run;
-    return run;
+  /** Writes the buffer out (taking the lock) and, with `sync`, fsyncs it: the timer's work. */
+  async flush(sync: boolean): Promise<void> {
+    this.store.locked(() => this.writeOut());
+    if (sync) await this.waitFor(Atomics.load(this.seqs, WRITTEN));
   }
 
   /**
-   * Flushes into the current file, then switches to `path` (created empty): records added from now
-   * on go there. Resolves once the switch is done.
+   * Moves to generation `gen` (the file is created empty): records added from now on go there.
+   * Resolves once everything written to the old file is on disk.
    */
-  rotate(path: string): Promise<void> {
-    // Records are taken when this runs, not now: a flush queued before it must not write later
-    // records ahead of earlier ones.
-    const run = this.queue.then(async () => {
-      await this.writeOut(true);
-      const next = openLogFile(path, 0);
-      this.file.close();
-      this.file = next;
-      this.fileBytes = 0;
-      this.broken = false;
+  async rotate(gen: number): Promise<void> {
+    createLogFile(this.path(gen), 0);
+    let upTo = 0n;
+    this.store.locked(() => {
+      this.writeOut();
+      this.state[GEN] = gen;
+      this.state[FILE_BYTES] = 0;
+      this.state[BROKEN] = 0;
+      upTo = Atomics.load(this.seqs, WRITTEN);
     });
-    this.queue = run.catch(() => {});
-    return run;
+    const old = this.follow();
+    await this.sync(old, upTo);
+    this.retire(old);
   }
 
-  /** Flushes and fsyncs everything, then closes the file. */
+  /** Writes and fsyncs everything, then closes this thread's descriptor (the last stop). */
   async close(): Promise<void> {
     await this.flush(true);
-    await this.queue;
+    await this.detach();
+  }
+
+  /** This thread stops appending (what it added stays in the buffer for the last thread). */
+  async detach(): Promise<void> {
+    this.store.lock.beforeRelease = null;
+    await this.syncing;
     this.file.close();
   }
 
-  private writeOut(sync: boolean): Promise<void> {
-    return this.writeBytes(this.records.take(), this.seq, sync);
+  private path(gen: number): string {
+    return `${this.dir}/log.${gen}`;
   }
 
-  private async writeBytes(data: Uint8Array, upTo: number, sync: boolean): Promise<void> {
+  /** Under the store lock: the buffer goes to the current file in one write. */
+  private writeOut(): void {
+    const state = this.state;
+    const length = state[LENGTH];
+    if (length === 0) return;
+    state[LENGTH] = 0;
+    const data = this.records.bytes.subarray(0, length);
     try {
-      if (!this.broken) {
-        for (let off = 0; off < data.length;) off += await this.file.write(data.subarray(off));
-        this.fileBytes += data.length;
-        this.stats.bytesWritten += data.length;
-        if (sync) {
-          const t = performance.now();
-          await this.file.syncData();
-          this.stats.noteFsync(performance.now() - t);
-        }
+      if (state[BROKEN] === 0) {
+        if (this.fileGen !== state[GEN]) this.retire(this.follow());
+        for (let off = 0; off < length;) off += this.file.writeSync(data.subarray(off));
+        state[FILE_BYTES] += length;
+        this.stats.bytesWritten += length;
       }
     } catch (err) {
-      this.broken = true;
+      state[BROKEN] = 1;
       this.onError(err);
     } finally {
-      // Waiters are released even after a failure: a client is never held by a sick disk.
-      if (upTo > this.durableSeq) this.durableSeq = upTo;
+      Atomics.store(this.seqs, WRITTEN, BigInt(state[SEQ]));
     }
   }
 
-  private dropPending(err: Error): void {
-    this.records.take();
-    this.broken = true;
-    this.durableSeq = this.seq;
-    this.onError(err);
+  /** Opens the current generation's file (the log was rotated); returns the one it replaces. */
+  private follow(): Deno.FsFile {
+    const old = this.file;
+    this.fileGen = this.state[GEN];
+    this.file = appendTo(this.path(this.fileGen));
+    return old;
+  }
+
+  /** Closes a replaced file once an fsync of it that may still run on this thread is done. */
+  private retire(old: Deno.FsFile): void {
+    void Promise.resolve(this.syncing).finally(() => old.close());
+  }
+
+  private async waitFor(target: bigint): Promise<void> {
+    while (Atomics.load(this.seqs, DURABLE) < target) {
+      this.syncing ??= this.sync(this.file, Atomics.load(this.seqs, WRITTEN))
+        .finally(() => (this.syncing = null));
+      await this.syncing;
+    }
+  }
+
+  /** fsyncs `file`, which holds every record up to `upTo`, and publishes that. */
+  private async sync(file: Deno.FsFile, upTo: bigint): Promise<void> {
+    try {
+      if (this.state[BROKEN] === 0) {
+        const started = performance.now();
+        await file.syncData();
+        const ms = performance.now() - started;
+        this.store.locked(() => this.stats.noteFsync(ms));
+      }
+    } catch (err) {
+      this.store.locked(() => {
+        this.state[BROKEN] = 1;
+        this.onError(err);
+      });
+    } finally {
+      // Waiters are released even after a failure: a client is never held by a sick disk.
+      let seen = Atomics.load(this.seqs, DURABLE);
+      while (seen < upTo) {
+        const was = Atomics.compareExchange(this.seqs, DURABLE, seen, upTo);
+        if (was === seen) break;
+        seen = was;
+      }
+    }
   }
 }
 
-/** Opens (creating it with its magic when new) a log file and positions it after `size` bytes. */
-function openLogFile(path: string, size: number): Deno.FsFile {
+/** Creates (or cuts to `size` good bytes) a log file; a new one starts with its magic, synced. */
+function createLogFile(path: string, size: number): void {
   const file = Deno.openSync(path, { read: true, write: true, create: true });
-  if (size === 0) {
-    file.truncateSync(0);
-    file.writeSync(magicBytes(LOG_MAGIC));
-    file.syncDataSync();
-  } else {
-    file.truncateSync(size);
+  try {
+    if (size === 0) {
+      file.truncateSync(0);
+      file.writeSync(magicBytes(LOG_MAGIC));
+      file.syncDataSync();
+    } else {
+      file.truncateSync(size);
+    }
+  } finally {
+    file.close();
   }
-  file.seekSync(0, Deno.SeekMode.End);
-  return file;
+}
+
+function appendTo(path: string): Deno.FsFile {
+  return Deno.openSync(path, { append: true });
 }

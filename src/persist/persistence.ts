@@ -24,7 +24,7 @@ import {
   writeSnapshotSliced,
   writeSnapshotSync,
 } from "./snapshot.ts";
-import { PersistStats } from "./stats.ts";
+import { PERSIST_STATS_BYTES, PersistStats } from "./stats.ts";
 
 /**
  * The store for this configuration: the plain one when persistence is off, otherwise one restored
@@ -42,12 +42,16 @@ export function openStore(
     casEnabled: config.casEnabled,
   };
   const p = config.persist;
-  // Another thread (-t N) maps the store thread 0 restores, and thread 0 saves it.
-  if ((p.snapshotPath === null && p.logDir === null) || share !== undefined) {
+  if (p.snapshotPath === null && p.logDir === null) {
     return { store: new Store(clock, options, share), persistence: null };
   }
-  const store = new PersistentStore(clock, options);
-  return { store, persistence: Persistence.start(store, p) };
+  const store = new PersistentStore(clock, options, share);
+  // Another thread (-t N) maps the store thread 0 restored, logs to thread 0's log, and leaves
+  // the files and the final save to thread 0.
+  const persistence = share === undefined
+    ? Persistence.start(store, p)
+    : Persistence.join(store, p);
+  return { store, persistence };
 }
 
 /**
@@ -64,7 +68,7 @@ export interface Durability {
 const ERROR_LOG_INTERVAL = 10;
 
 export class Persistence {
-  readonly stats = new PersistStats();
+  readonly stats: PersistStats;
   /** Set with fsync "always": replies that acknowledge changes wait for them to be on disk. */
   readonly durability: Durability | null = null;
   private log: AppendLog | null = null;
@@ -77,11 +81,15 @@ export class Persistence {
   private constructor(
     private readonly store: PersistentStore,
     readonly options: PersistConfig,
-  ) {}
+    /** True on the thread that restored the store: it owns the files, the timer and the save. */
+    private readonly owner: boolean,
+  ) {
+    this.stats = new PersistStats(store.memory.scalars("persist_stats", PERSIST_STATS_BYTES / 8));
+  }
 
   /** Restores the store and starts logging; throws PersistStartError when a file is damaged. */
   static start(store: PersistentStore, options: PersistConfig): Persistence {
-    const p = new Persistence(store, options);
+    const p = new Persistence(store, options, true);
     const started = performance.now();
     const restorer = new Restorer(store);
     if (options.logDir !== null && options.snapshotPath !== null) {
@@ -99,22 +107,35 @@ export class Persistence {
     p.stats.itemsRestored = store.currItems;
     p.stats.restoreMs = performance.now() - started;
     if (p.log !== null) {
-      store.appendLog = p.log;
-      if (options.fsync === "always") {
-        const log = p.log;
-        (p as { durability: Durability }).durability = {
-          changes: () => log.changes,
-          wait: () => log.durable(),
-        };
-      }
+      p.attachLog(p.log);
       p.timer = setInterval(() => p.tick(), 1000);
     }
     return p;
   }
 
+  /** Another thread's part (-t N): it logs its changes and reports the shared figures. */
+  static join(store: PersistentStore, options: PersistConfig): Persistence {
+    const p = new Persistence(store, options, false);
+    if (options.logDir !== null) {
+      p.log = AppendLog.attach(store, options.logDir, options.fsync, p.stats, (e) => p.failed(e));
+      p.attachLog(p.log);
+    }
+    return p;
+  }
+
+  private attachLog(log: AppendLog): void {
+    this.store.appendLog = log;
+    if (this.options.fsync === "always") {
+      (this as { durability: Durability }).durability = {
+        changes: () => log.changes,
+        wait: () => log.durable(),
+      };
+    }
+  }
+
   /** "degraded" while a write has failed and no rewrite has recovered from it since. */
   get health(): "ok" | "degraded" {
-    return this.stats.lastError === "" ? "ok" : "degraded";
+    return this.stats.degraded === 0 ? "ok" : "degraded";
   }
 
   /** `stats persistence` (and the source of the /metrics persistence samples). */
@@ -146,6 +167,11 @@ export class Persistence {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     if (this.rewriting !== null) await this.rewriting;
+    if (!this.owner) {
+      await this.log?.detach();
+      this.store.appendLog = null;
+      return;
+    }
     try {
       if (this.log !== null) {
         await this.log.close();
@@ -177,16 +203,18 @@ export class Persistence {
     const dir = this.options.logDir!;
     const next = this.gen + 1;
     try {
-      await log.rotate(`${dir}/log.${next}`);
+      await log.rotate(next);
       // From here on log.N+1 holds new changes, even if this snapshot fails: never reuse its name.
       this.gen = next;
       syncDir(`${dir}/log.${next}`);
       const path = `${dir}/snapshot.${next}`;
       const result = await writeSnapshotSliced(this.store, path, this.deadline());
       this.noteSnapshot(result);
-      this.stats.rewrites++;
+      this.store.locked(() => {
+        this.stats.rewrites++;
+        if (!log.broken) this.stats.degraded = 0;
+      });
       removeOlder(dir, next);
-      if (!log.broken) this.stats.lastError = "";
     } catch (err) {
       this.failed(err);
     }
@@ -195,7 +223,7 @@ export class Persistence {
   private tick(): void {
     const log = this.log!;
     // With "always" this catches changes no reply waited for (noreply commands).
-    if (log.records.length > 0) log.flush(log.mode !== "no");
+    log.flush(log.mode !== "no");
     if (this.rewriting !== null) return;
     const now = this.store.clock.now;
     // After a failure the files lack some changes until a rewrite succeeds: retry it now and then.
@@ -210,17 +238,22 @@ export class Persistence {
 
   private noteSnapshot(result: SnapshotResult): void {
     const s = this.stats;
-    s.lastSnapshotTime = this.store.clock.now;
-    s.lastSnapshotMs = result.ms;
-    s.lastSnapshotItems = result.items;
-    s.lastSnapshotPauseMs = result.pauseMs;
-    s.bytesWritten += result.bytes;
+    this.store.locked(() => {
+      s.lastSnapshotTime = this.store.clock.now;
+      s.lastSnapshotMs = result.ms;
+      s.lastSnapshotItems = result.items;
+      s.lastSnapshotPauseMs = result.pauseMs;
+      s.bytesWritten += result.bytes;
+    });
   }
 
   /** Counts a failed write and logs it at most once per interval; serving goes on regardless. */
   private failed(err: unknown): void {
     const s = this.stats;
-    s.errors++;
+    this.store.locked(() => {
+      s.errors++;
+      s.degraded = 1;
+    });
     s.lastError = err instanceof Error ? err.message : String(err);
     const now = this.store.clock.now;
     this.lastFailure = now;
@@ -262,9 +295,10 @@ export class Persistence {
     }
     this.gen = Math.max(base, replay.length > 0 ? replay[replay.length - 1] : 0, 0);
     removeOlder(dir, Math.max(base, 0));
-    const path = `${dir}/log.${this.gen}`;
     this.log = AppendLog.open(
-      path,
+      this.store,
+      dir,
+      this.gen,
       goodEnd,
       this.options.fsync,
       this.stats,

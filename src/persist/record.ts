@@ -25,16 +25,26 @@ export const FLUSH = 4;
 
 /** Bytes of a PUT body before the key. */
 export const PUT_FIXED = 23;
+/** A record's bytes besides its value, at most. */
+export const RECORD_OVERHEAD = HEADER_BYTES + PUT_FIXED + 255;
 
 /** Appends records to a growable buffer; `take` hands the bytes over and starts again. */
 export class RecordBuffer {
   bytes: Uint8Array;
-  length = 0;
   private view: DataView;
+  private used = 0;
 
-  constructor(initial = 64 * 1024) {
-    this.bytes = new Uint8Array(initial);
-    this.view = new DataView(this.bytes.buffer);
+  constructor(initial: number | Uint8Array = 64 * 1024) {
+    this.bytes = typeof initial === "number" ? new Uint8Array(initial) : initial;
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  }
+
+  /** Bytes of whole records held. */
+  get length(): number {
+    return this.used;
+  }
+  set length(n: number) {
+    this.used = n;
   }
 
   put(
@@ -87,19 +97,23 @@ export class RecordBuffer {
     return out;
   }
 
+  /** Makes room for `size` more bytes after `length` (which it may reset, having written them). */
+  protected makeRoom(size: number): void {
+    const need = this.length + size;
+    let capacity = this.bytes.length * 2;
+    while (capacity < need) capacity *= 2;
+    const bigger = new Uint8Array(capacity);
+    bigger.set(this.bytes.subarray(0, this.length));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+
   /** Reserves a header and `body` bytes; returns where the body starts. */
   private begin(body: number): number {
-    const need = this.length + HEADER_BYTES + body;
-    if (need > this.bytes.length) {
-      let size = this.bytes.length * 2;
-      while (size < need) size *= 2;
-      const bigger = new Uint8Array(size);
-      bigger.set(this.bytes.subarray(0, this.length));
-      this.bytes = bigger;
-      this.view = new DataView(bigger.buffer);
-    }
+    const size = HEADER_BYTES + body;
+    if (this.length + size > this.bytes.length) this.makeRoom(size);
     const at = this.length + HEADER_BYTES;
-    this.length = need;
+    this.length = at + body;
     return at;
   }
 

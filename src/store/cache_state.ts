@@ -99,6 +99,17 @@ export class CacheState {
     this.lock.release();
   }
 
+  /** Runs `fn` holding the store lock (work outside a door's batch: timers, fsync results). */
+  locked(fn: () => void): void {
+    if (this.lock.held) return fn();
+    this.lock.acquire();
+    try {
+      fn();
+    } finally {
+      this.lock.release();
+    }
+  }
+
   /** Every thread's counters summed (a snapshot): what `stats` reports. */
   totals(): Counters {
     return this.counterTable.totals();

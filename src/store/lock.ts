@@ -12,6 +12,8 @@ const GIVE_UP_MS = 10_000;
 
 export class StoreLock {
   held = false;
+  /** Runs while the lock is still held, right before it is given back (the log's write-out). */
+  beforeRelease: (() => void) | null = null;
   private turn = 0;
   private readonly releaseLater = (turn: number) => {
     if (this.held && this.turn === turn) this.release();
@@ -35,6 +37,7 @@ export class StoreLock {
 
   release(): void {
     if (!this.held) return;
+    if (this.beforeRelease !== null) this.beforeRelease();
     this.held = false;
     if (Atomics.sub(this.cells, this.at, 1) !== 1) {
       Atomics.store(this.cells, this.at, 0);

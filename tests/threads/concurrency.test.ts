@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { generator } from "../helpers/random.ts";
 import { type Child, startOurs } from "../helpers/server.ts";
+import { clientsOnEveryThread } from "../helpers/threads.ts";
 
 const THREADS = 2;
 const CLIENTS = 8;
@@ -25,39 +26,13 @@ async function withThreads(args: string[], run: (child: Child) => Promise<void>)
   assert.equal(status.code, 0, child.output());
 }
 
-/**
- * Connects `CLIENTS` clients and checks, through `stats conns`, that both threads serve some of
- * them: the connection ids of thread i are i + 1 modulo the thread count.
- */
-async function clientsOnEveryThread(port: number): Promise<RawClient[]> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const clients = await Promise.all(
-      Array.from({ length: CLIENTS }, () => RawClient.connect(port)),
-    );
-    const threads = new Set<number>();
-    for (const c of clients) threads.add(await threadOf(c));
-    if (threads.size === THREADS) return clients;
-    for (const c of clients) c.close();
-  }
-  throw new Error("the kernel gave every connection to one thread, five times in a row");
-}
-
-async function threadOf(client: RawClient): Promise<number> {
-  const local = (client.conn.localAddr as Deno.NetAddr).port;
-  const conns = await client.call("stats conns\r\n", "END\r\n");
-  const line = conns.split("\r\n").find((l) => l.endsWith(`:addr tcp:127.0.0.1:${local}`));
-  assert.ok(line !== undefined, `this client's own connection in stats conns:\n${conns}`);
-  const id = Number(/^STAT (\d+):/.exec(line)![1]);
-  return (id - 1) % THREADS;
-}
-
 function closeAll(clients: RawClient[]): void {
   for (const c of clients) c.close();
 }
 
 Deno.test("-t 2: clients incrementing one key on both threads lose no increment", async () => {
   await withThreads([], async ({ port }) => {
-    const clients = await clientsOnEveryThread(port);
+    const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
     await clients[0].call("set counter 0 0 1\r\n0\r\n");
     const rounds = 300;
     // Pipelined in batches of 10, so the threads' batches interleave in the store.
@@ -80,7 +55,7 @@ Deno.test("-t 2: clients incrementing one key on both threads lose no increment"
 
 Deno.test("-t 2: a CAS race has exactly one winner per round", async () => {
   await withThreads([], async ({ port }) => {
-    const clients = await clientsOnEveryThread(port);
+    const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
     await clients[0].call("set race 0 0 5\r\nstart\r\n");
     for (let round = 0; round < 100; round++) {
       const seen = await Promise.all(clients.map((c) => c.call("gets race\r\n", "END\r\n")));
@@ -105,7 +80,7 @@ Deno.test("-t 2: a CAS race has exactly one winner per round", async () => {
 
 Deno.test("-t 2: pieces appended from both threads are each there exactly once", async () => {
   await withThreads([], async ({ port }) => {
-    const clients = await clientsOnEveryThread(port);
+    const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
     await clients[0].call("set pieces 0 0 0\r\n\r\n");
     const each = 100;
     await Promise.all(clients.map(async (c, i) => {
@@ -156,7 +131,7 @@ for (const seed of [1, 2]) {
     // -m 2 holds a few hundred of these values: writers on both threads evict all the time while
     // readers copy values out.
     await withThreads(["-m", "2"], async ({ port }) => {
-      const clients = await clientsOnEveryThread(port);
+      const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
       let hits = 0;
       await Promise.all(clients.map(async (c, i) => {
         const pick = generator(seed * 1000 + i);
@@ -190,7 +165,7 @@ for (const seed of [1, 2]) {
 
 Deno.test("-t 2: flush_all and cache_memlimit while both threads write", async () => {
   await withThreads(["-m", "8"], async ({ port }) => {
-    const clients = await clientsOnEveryThread(port);
+    const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
     const admin = clients[0];
     const writers = clients.slice(1);
     let stop = false;

@@ -1,7 +1,11 @@
-/** -e at -t 2: thread 0 restores the one store before the others map it, and saves it last. */
+/**
+ * Persistence at -t 2: thread 0 restores the one store before the others map it and saves it
+ * last; every thread logs to the one log and reports the same figures.
+ */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
 import { startOurs } from "../helpers/server.ts";
+import { clientsOnEveryThread } from "../helpers/threads.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const CLIENTS = 8;
@@ -31,6 +35,29 @@ Deno.test("-t 2 -e: what every thread stored survives a restart", opts, async ()
     mc.close();
   } finally {
     await second.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("-t 2 --persist-log: every thread reports the process's persistence", opts, async () => {
+  const dir = await Deno.makeTempDir();
+  const server = await startOurs(["-t", "2", "--persist-log", dir, "--fsync", "always"]);
+  try {
+    const clients = await clientsOnEveryThread(server.port, CLIENTS, 2);
+    for (const [i, c] of clients.entries()) {
+      assert.equal(await c.call(`set p${i} 0 0 1\r\nx\r\n`), "STORED\r\n");
+    }
+    const written = new Set<string>();
+    for (const c of clients) {
+      const rows = await c.call("stats persistence\r\n", "END\r\n");
+      assert.match(rows, /STAT persist_mode log\r\nSTAT persist_fsync always\r\n/);
+      written.add(/STAT persist_bytes_written (\d+)/.exec(rows)![1]);
+    }
+    assert.equal(written.size, 1, `one figure, whichever thread answers: ${[...written]}`);
+    assert.ok(Number([...written][0]) > 0);
+    for (const c of clients) c.close();
+  } finally {
+    await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
