@@ -8,7 +8,7 @@
  * write or fsync never reaches a client: it is counted, and the log is marked broken (nothing more
  * is written to it) until a rewrite starts a new file.
  */
-import type { PersistentStore } from "./persistent_store.ts";
+import type { Store } from "../store/store.ts";
 import { LOG_MAGIC, magicBytes, RECORD_OVERHEAD, RecordBuffer } from "./record.ts";
 import type { PersistStats } from "./stats.ts";
 import type { PersistConfig } from "../config.ts";
@@ -59,7 +59,7 @@ export class AppendLog {
   private readonly seqs: BigInt64Array;
 
   private constructor(
-    private readonly store: PersistentStore,
+    private readonly store: Store,
     private readonly dir: string,
     readonly mode: FsyncMode,
     private readonly stats: PersistStats,
@@ -82,7 +82,7 @@ export class AppendLog {
    * bytes (a torn tail beyond them is cut), before any other thread attaches.
    */
   static open(
-    store: PersistentStore,
+    store: Store,
     dir: string,
     gen: number,
     size: number,
@@ -99,7 +99,7 @@ export class AppendLog {
 
   /** Another thread's part: it appends to the log the first thread opened. */
   static attach(
-    store: PersistentStore,
+    store: Store,
     dir: string,
     mode: FsyncMode,
     stats: PersistStats,

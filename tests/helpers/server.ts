@@ -119,14 +119,12 @@ function spawn(cmd: string, args: string[], port: number, httpPort: number): Pro
 }
 
 /**
- * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t, or
- * persistence, whose figures and log are thread 0's): `deno task test` runs the door suites so a
- * second time.
+ * TEST_THREADS=N runs every server a test starts with -t N (unless the test chooses -t):
+ * `deno task test` runs the door and persistence suites so a second time.
  */
 function threadsUnderTest(args: string[]): string[] {
   const threads = Deno.env.get("TEST_THREADS");
   if (threads === undefined || args.includes("-t")) return [];
-  if (args.some((a) => a === "-e" || a.startsWith("--persist"))) return [];
   return ["-t", threads];
 }
 
