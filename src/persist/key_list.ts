@@ -1,14 +1,15 @@
 /**
  * The live keys, most recently used first, listed without pausing clients for long: the store is
- * walked a slice of slots per turn (copying each key with its last access and CAS), and the copy is
- * sorted a radix pass per turn. A key changed or gone between slices is fine for a snapshot: the
+ * walked a few milliseconds per turn (copying each key with its last access and CAS), and the copy
+ * is sorted by radix passes, a few milliseconds per turn. A key changed or gone between slices is fine for a snapshot: the
  * log started before it holds every change, and the snapshot reads each item again when it writes.
  */
 import type { Store } from "../store/store.ts";
 
-/** Slots walked, or keys sorted, per turn: a few milliseconds. */
-const SLOTS_PER_TURN = 8_192;
-const KEYS_PER_TURN = 65_536;
+/** Work per turn before the clock is looked at again; a turn ends after TURN_MS. */
+const SLOTS_PER_STEP = 512;
+const KEYS_PER_STEP = 8_192;
+const TURN_MS = 4;
 const DIGIT_BITS = 16;
 const DIGITS = 1 << DIGIT_BITS;
 
@@ -32,7 +33,7 @@ export async function listKeysByRecency(
 ): Promise<KeyList> {
   // Sized for the items there now, so that growing (a copy in one turn) is rare.
   const expected = store.currItems + 1024;
-  let bytes = new Uint8Array(1 << 16);
+  let bytes = new Uint8Array(expected * 32);
   let offsets = new Uint32Array(expected + 1);
   let access = new Uint32Array(expected);
   let cas = new Uint32Array(expected);
@@ -44,19 +45,22 @@ export async function listKeysByRecency(
     bigger.set(a);
     return bigger;
   };
+  const copy = (key: Uint8Array, h: number) => {
+    bytes = grow(bytes, used + key.length);
+    offsets = grow(offsets, count + 2);
+    access = grow(access, count + 1);
+    cas = grow(cas, count + 1);
+    bytes.set(key, used);
+    access[count] = store.lastAccessOf(h);
+    cas[count] = store.casTagOf(h);
+    used += key.length;
+    offsets[++count] = used;
+  };
   for (let from = 0; from !== -1;) {
     const started = performance.now();
-    from = store.forEachKeyInSlots(from, SLOTS_PER_TURN, (key, h) => {
-      bytes = grow(bytes, used + key.length);
-      offsets = grow(offsets, count + 2);
-      access = grow(access, count + 1);
-      cas = grow(cas, count + 1);
-      bytes.set(key, used);
-      access[count] = store.lastAccessOf(h);
-      cas[count] = store.casTagOf(h);
-      used += key.length;
-      offsets[++count] = used;
-    });
+    do from = store.forEachKeyInSlots(from, SLOTS_PER_STEP, copy); while (
+      from !== -1 && performance.now() - started < TURN_MS
+    );
     store.release();
     pause(performance.now() - started);
     await yieldTurn();
@@ -72,11 +76,15 @@ export async function listKeysByRecency(
     counts.fill(0);
     for (const place of [false, true]) {
       if (place) { for (let d = 0; d < DIGITS; d++) counts[d + 1] += counts[d]; }
-      for (let from = 0; from < count; from += KEYS_PER_TURN) {
+      for (let from = 0; from < count;) {
         const started = performance.now();
-        const to = Math.min(count, from + KEYS_PER_TURN);
-        if (place) { for (let i = from; i < to; i++) sorted[counts[digit(order[i])]++] = order[i]; }
-        else for (let i = from; i < to; i++) counts[digit(order[i]) + 1]++;
+        do {
+          const to = Math.min(count, from + KEYS_PER_STEP);
+          if (place) {
+            for (let i = from; i < to; i++) sorted[counts[digit(order[i])]++] = order[i];
+          } else for (let i = from; i < to; i++) counts[digit(order[i]) + 1]++;
+          from = to;
+        } while (from < count && performance.now() - started < TURN_MS);
         pause(performance.now() - started);
         await yieldTurn();
       }

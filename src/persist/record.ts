@@ -28,7 +28,7 @@ export const PUT_FIXED = 23;
 /** A record's bytes besides its value, at most. */
 export const RECORD_OVERHEAD = HEADER_BYTES + PUT_FIXED + 255;
 
-/** Appends records to a growable buffer; `take` hands the bytes over and starts again. */
+/** Appends records to a growable buffer; `take` hands the bytes out and starts again. */
 export class RecordBuffer {
   bytes: Uint8Array;
   private view: DataView;
@@ -88,11 +88,12 @@ export class RecordBuffer {
     this.end(at);
   }
 
-  /** The bytes written so far (a view), and an empty buffer for what follows. */
+  /**
+   * The bytes written so far, as a view that the next record overwrites: write it out before
+   * appending again. Reusing the buffer spares a large allocation per chunk of a snapshot.
+   */
   take(): Uint8Array {
     const out = this.bytes.subarray(0, this.length);
-    this.bytes = new Uint8Array(this.bytes.length);
-    this.view = new DataView(this.bytes.buffer);
     this.length = 0;
     return out;
   }
