@@ -54,6 +54,9 @@ export const COUNTER_NAMES = [
   "ssl_handshake_errors",
   // Full handshakes (not resumed) while ssl_session_cache is on.
   "ssl_new_sessions",
+  // Lines given to watchers, and lines a watcher too far behind lost.
+  "log_watcher_sent",
+  "log_watcher_skipped",
 ] as const;
 export type CounterName = typeof COUNTER_NAMES[number];
 /** Gauges `stats reset` leaves alone, as memcached does. */

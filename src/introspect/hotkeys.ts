@@ -4,8 +4,12 @@
  * as its possible overcount (`error`). Memory is bounded by `capacity` keys whatever the traffic,
  * and only one read in `every` (on average) is looked at, so the hot path pays a countdown. The
  * gaps are random: a fixed stride would see only one key of traffic that repeats with its period.
+ * The counters live in shared memory under a lock of their own, so that at -t N every thread
+ * samples into, and shows, the one table of the whole process.
  */
-import { latin1 } from "./items.ts";
+import { hashKey } from "../store/hash.ts";
+import { lock, unlock } from "./mutex.ts";
+import { KeyIndex } from "./key_index.ts";
 
 export interface HotKey {
   key: string;
@@ -14,23 +18,53 @@ export interface HotKey {
   error: number;
 }
 
+// Int32 cells: the lock, the slots in use, where the next search for the smallest starts.
+const LOCK = 0;
+const SIZE = 1;
+const CURSOR = 2;
+// Float64 cells: no count is below the floor (a slot at it is a minimum, so most searches stop
+// early), and the reads sampled since the last reset.
+const FLOOR = 2;
+const SAMPLED = 3;
+const HEAD_BYTES = 32;
+
 export class HotKeys {
-  private readonly names: string[] = [];
+  private readonly cells: Int32Array;
+  private readonly meta: Float64Array;
   private readonly counts: Float64Array;
   private readonly errors: Float64Array;
-  private readonly index = new Map<string, number>();
-  /** No count is below this: a slot at it is a minimum, so most searches stop early. */
-  private floor = 0;
-  private cursor = 0;
-  /** Reads until the next sample. */
+  private readonly keys: KeyIndex;
+  /** Reads until the next sample (each thread counts down its own reads). */
   countdown: number;
-  sampled = 0;
-  private seed = 0x9e3779b9;
+  private seed: number;
 
-  constructor(readonly capacity = 256, readonly every = 32) {
+  /** Bytes of shared memory a table of `capacity` keys takes. */
+  static bytes(capacity: number): number {
+    return HEAD_BYTES + capacity * 16 + KeyIndex.bytes(capacity);
+  }
+
+  /** `thread` varies the gaps between samples from one thread to the next. */
+  constructor(
+    readonly capacity = 256,
+    readonly every = 32,
+    buffer = new SharedArrayBuffer(HotKeys.bytes(capacity)),
+    thread = 0,
+  ) {
     this.countdown = every;
-    this.counts = new Float64Array(capacity);
-    this.errors = new Float64Array(capacity);
+    this.seed = (0x9e3779b9 ^ Math.imul(thread, 0x85ebca6b)) >>> 0 || 1;
+    this.cells = new Int32Array(buffer, 0, HEAD_BYTES / 4);
+    this.meta = new Float64Array(buffer, 0, HEAD_BYTES / 8);
+    this.counts = new Float64Array(buffer, HEAD_BYTES, capacity);
+    this.errors = new Float64Array(buffer, HEAD_BYTES + capacity * 8, capacity);
+    this.keys = new KeyIndex(buffer, HEAD_BYTES + capacity * 16, capacity);
+  }
+
+  /** Reads sampled since the last reset, every thread's. */
+  get sampled(): number {
+    lock(this.cells, LOCK);
+    const n = this.meta[SAMPLED];
+    unlock(this.cells, LOCK);
+    return n;
   }
 
   /** A gap of 1 to 2 * every - 1 reads (xorshift32): `every` on average. */
@@ -46,37 +80,42 @@ export class HotKeys {
   /** Counts one sampled read of `key` and rearms the countdown. */
   sample(key: Uint8Array): void {
     this.countdown = this.gap();
-    this.sampled++;
-    const name = latin1(key);
-    const at = this.index.get(name);
-    if (at !== undefined) {
-      this.counts[at]++;
+    const hash = hashKey(key);
+    const cells = this.cells;
+    lock(cells, LOCK);
+    this.meta[SAMPLED]++;
+    let slot = this.keys.find(key, hash);
+    if (slot !== -1) {
+      this.counts[slot]++;
+      unlock(cells, LOCK);
       return;
     }
-    let slot = this.names.length;
+    slot = cells[SIZE];
     if (slot < this.capacity) {
-      this.names.push(name);
+      cells[SIZE] = slot + 1;
       this.counts[slot] = 0;
     } else {
       slot = this.smallest();
-      this.index.delete(this.names[slot]);
-      this.names[slot] = name;
+      this.keys.remove(slot);
     }
-    this.index.set(name, slot);
+    this.keys.put(slot, key, hash);
     this.errors[slot] = this.counts[slot];
     this.counts[slot]++;
+    unlock(cells, LOCK);
   }
 
   /** A slot with the smallest count: the first at the floor from the cursor on, else a full scan. */
   private smallest(): number {
     const n = this.capacity;
+    const floor = this.meta[FLOOR];
+    const cursor = this.cells[CURSOR];
     let best = 0;
     let bestCount = Infinity;
     for (let k = 0; k < n; k++) {
-      const i = (this.cursor + k) % n;
+      const i = (cursor + k) % n;
       const c = this.counts[i];
-      if (c <= this.floor) {
-        this.cursor = (i + 1) % n;
+      if (c <= floor) {
+        this.cells[CURSOR] = (i + 1) % n;
         return i;
       }
       if (c < bestCount) {
@@ -84,24 +123,29 @@ export class HotKeys {
         best = i;
       }
     }
-    this.floor = bestCount;
-    this.cursor = (best + 1) % n;
+    this.meta[FLOOR] = bestCount;
+    this.cells[CURSOR] = (best + 1) % n;
     return best;
   }
 
   /** The `n` most counted keys, most counted first. */
   top(n: number): HotKey[] {
-    return this.names
-      .map((key, i) => ({ key, count: this.counts[i], error: this.errors[i] }))
-      .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1))
-      .slice(0, n);
+    const found: HotKey[] = [];
+    lock(this.cells, LOCK);
+    for (let i = 0; i < this.cells[SIZE]; i++) {
+      found.push({ key: this.keys.keyOf(i), count: this.counts[i], error: this.errors[i] });
+    }
+    unlock(this.cells, LOCK);
+    return found.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1)).slice(0, n);
   }
 
   reset(): void {
-    this.names.length = 0;
-    this.index.clear();
-    this.floor = 0;
-    this.cursor = 0;
-    this.sampled = 0;
+    lock(this.cells, LOCK);
+    this.cells[SIZE] = 0;
+    this.cells[CURSOR] = 0;
+    this.meta[FLOOR] = 0;
+    this.meta[SAMPLED] = 0;
+    this.keys.clear();
+    unlock(this.cells, LOCK);
   }
 }

@@ -11,40 +11,70 @@ import { SLICE } from "./dump.ts";
 import { HotKeys } from "./hotkeys.ts";
 import { ntotalOf } from "./items.ts";
 import { PrefixStats } from "./prefix.ts";
-import { StoreTap } from "./tap.ts";
+import { RuntimeSettings } from "./settings.ts";
+import { followOtherThreads, StoreTap } from "./tap.ts";
 import { WATCH_CELLS, WatchHub } from "./watch.ts";
 
 export class Introspection {
   readonly watch: WatchHub;
   readonly prefixes: PrefixStats;
-  readonly hot = new HotKeys();
+  readonly hot: HotKeys;
   readonly tap: StoreTap;
-  /** `stats sizes_enable`: items stored from this CAS on are counted by size. */
-  sizesFromCas: bigint | null = null;
-  /** `lru_crawler disable|enable`; `-o no_lru_crawler` starts with it off. */
-  crawlerEnabled: boolean;
-  private crawling = false;
+  /** What `verbosity`, `lru_crawler enable|disable`, `stats detail` and `stats sizes_*` set. */
+  readonly settings: RuntimeSettings;
 
   constructor(ctx: ServerContext) {
     const store = ctx.store;
+    const memory = store.memory;
+    const threads = ctx.config.threads;
     this.watch = new WatchHub(
-      ctx.config.threads > 1
+      store.counters,
+      threads > 1
         ? {
-          cells: new Int32Array(store.memory.take("watch", WATCH_CELLS * 4)),
+          cells: new Int32Array(memory.take("watch", WATCH_CELLS * 4)),
           thread: store.thread,
-          threads: ctx.config.threads,
+          threads,
           channel: new BroadcastChannel("watch"),
         }
         : null,
     );
-    store.onAcquire = () => this.watch.sync();
-    this.prefixes = new PrefixStats(ctx.config.prefixDelimiter);
-    this.crawlerEnabled = ctx.config.lruCrawler;
+    this.settings = new RuntimeSettings(
+      memory.take("settings", RuntimeSettings.BYTES),
+      memory.creator,
+      ctx.config,
+    );
+    this.prefixes = new PrefixStats(
+      ctx.config.prefixDelimiter,
+      memory.take("detail", PrefixStats.BYTES),
+    );
+    this.hot = new HotKeys(
+      undefined,
+      undefined,
+      memory.take("hotkeys", HotKeys.bytes(256)),
+      store.thread,
+    );
     this.tap = new StoreTap(ctx.store, this.watch, this.prefixes, this.hot);
     this.watch.onChange = () => this.tap.refresh();
+    if (threads > 1) {
+      // Another thread's watchers and `stats detail on` reach this one before its next batch.
+      store.onAcquire = () => this.sync();
+      followOtherThreads(() => this.sync());
+      this.sync();
+    } else store.onAcquire = () => this.watch.sync();
+  }
+
+  /** At -t N: follows what the other threads changed (their watchers, `stats detail`). */
+  sync(): void {
+    this.watch.sync();
+    const detail = this.settings.detail;
+    if (detail !== this.prefixes.enabled) {
+      this.prefixes.enabled = detail;
+      this.tap.refresh();
+    }
   }
 
   setDetail(on: boolean): void {
+    this.settings.detail = on;
     this.prefixes.enabled = on;
     this.tap.refresh();
   }
@@ -54,14 +84,13 @@ export class Introspection {
    * pass is still running (memcached's BUSY).
    */
   crawl(store: Store): boolean {
-    if (this.crawling) return false;
-    this.crawling = true;
+    if (!this.settings.startCrawl()) return false;
     (async () => {
       for (let seen = 0; seen < store.currItems; seen += SLICE) {
         store.sweep(SLICE, true);
         await nextTurn();
       }
-    })().finally(() => (this.crawling = false));
+    })().finally(() => this.settings.endCrawl());
     return true;
   }
 
@@ -70,7 +99,7 @@ export class Introspection {
    * as memcached's histogram; computed on demand from the items rather than on every store.
    */
   sizeRows(store: Store): [string, number | string][] {
-    const from = this.sizesFromCas;
+    const from = this.settings.sizesFromCas;
     if (from === null) return [["sizes_status", "disabled"]];
     const buckets = new Map<number, number>();
     store.forEachKey((key, h) => {
@@ -86,8 +115,6 @@ export class Introspection {
   reset(): void {
     this.prefixes.reset();
     this.hot.reset();
-    this.watch.skippedTotal = 0;
-    this.watch.sentTotal = 0;
   }
 }
 

@@ -13,8 +13,21 @@ import { EVICTIONS, FETCHERS, MUTATIONS, type WatchHub } from "./watch.ts";
 
 /** The connection whose request is being handled (memcached's `cfd`); 0 for HTTP. */
 let activeConnection = 0;
+/** At -t N: catches up with the other threads before a batch's first store call. */
+let beforeBatch: (() => void) | null = null;
+
+/** Every door calls this as a batch of requests begins, before it reaches the store. */
 export function setActiveConnection(id: number): void {
   activeConnection = id;
+  if (beforeBatch !== null) beforeBatch();
+}
+
+/**
+ * At -t N, `sync` catches this thread up with a `stats detail on` or a watcher of another thread
+ * before each batch, so the batch's first command is already counted or logged.
+ */
+export function followOtherThreads(sync: () => void): void {
+  beforeBatch = sync;
 }
 
 const STATUS: Record<StoreOutcome, string> = {

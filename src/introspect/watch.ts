@@ -4,6 +4,7 @@
  * bytes. A watcher that does not keep up loses lines and is told how many (memcached's
  * `skipped=N`), or, for a stream that asked for it, is dropped.
  */
+import type { Counters } from "../stats.ts";
 
 /** memcached's LOG_* event classes, by the names `watch` accepts. */
 export const WATCH_CLASSES: Readonly<Record<string, number>> = {
@@ -65,7 +66,7 @@ export class Watcher {
         return;
       }
       this.skipped++;
-      this.hub.skippedTotal++;
+      this.hub.counters.log_watcher_skipped++;
       return;
     }
     this.flushSkipped();
@@ -83,7 +84,7 @@ export class Watcher {
   private enqueue(line: string): void {
     this.queue.push(line);
     this.pending += line.length;
-    this.hub.sentTotal++;
+    this.hub.counters.log_watcher_sent++;
     if (!this.writing) this.pump();
   }
 
@@ -118,12 +119,14 @@ export interface WatchShare {
   threads: number;
   channel: BroadcastChannel;
 }
-/** Cells: one per thread (64), then the version and gid. */
-export const WATCH_CELLS = 67;
+/** Cells: one per thread (64), then the version, gid, bytes in flight and watchers. */
+export const WATCH_CELLS = 68;
 const VERSION = 64;
 const GID = 65;
 /** Bytes of events sent to other threads and not yet taken off their channel. */
 const IN_FLIGHT = 66;
+/** Watchers of every thread: MAX_WATCHERS bounds them together. */
+const WATCHERS = 67;
 /**
  * Past this, a thread's events are not sent to the others (counted skipped): a thread that writes
  * faster than a busy other thread reads its channel must not queue without end.
@@ -138,13 +141,15 @@ export class WatchHub {
   /** ... of the other threads' watchers only. */
   private remoteFlags = 0;
   private version = -1;
-  skippedTotal = 0;
-  sentTotal = 0;
   private gid = 0;
   /** Called when the union of classes changes (the store tap follows it). */
   onChange: () => void = () => {};
 
-  constructor(private readonly share: WatchShare | null = null) {
+  /** `counters`: this thread's row, where log_watcher_sent and log_watcher_skipped count. */
+  constructor(
+    readonly counters: Counters,
+    private readonly share: WatchShare | null = null,
+  ) {
     if (share !== null) {
       share.channel.onmessage = (e: MessageEvent<{ flag: number; line: string }>) => {
         Atomics.sub(share.cells, IN_FLIGHT, e.data.line.length);
@@ -153,12 +158,20 @@ export class WatchHub {
     }
   }
 
+  /** Watchers of every thread. */
   get count(): number {
-    return this.watchers.length;
+    const share = this.share;
+    return share === null ? this.watchers.length : Atomics.load(share.cells, WATCHERS);
   }
 
   add(flags: number, limit: number, sink: WatchSink, dropWhenFull = false): Watcher | null {
-    if (this.watchers.length >= MAX_WATCHERS) return null;
+    const share = this.share;
+    if (share === null) {
+      if (this.watchers.length >= MAX_WATCHERS) return null;
+    } else if (Atomics.add(share.cells, WATCHERS, 1) >= MAX_WATCHERS) {
+      Atomics.sub(share.cells, WATCHERS, 1);
+      return null;
+    }
     const w = new Watcher(this, flags, limit, sink, dropWhenFull);
     this.watchers.push(w);
     this.recompute();
@@ -169,6 +182,7 @@ export class WatchHub {
     if (w.closed) return;
     w.end();
     this.watchers = this.watchers.filter((x) => x !== w);
+    if (this.share !== null) Atomics.sub(this.share.cells, WATCHERS, 1);
     this.recompute();
   }
 
@@ -217,7 +231,7 @@ export class WatchHub {
 
   private send(share: WatchShare, flag: number, line: string): void {
     if (Atomics.load(share.cells, IN_FLIGHT) > MAX_IN_FLIGHT) {
-      this.skippedTotal++;
+      this.counters.log_watcher_skipped++;
       return;
     }
     Atomics.add(share.cells, IN_FLIGHT, line.length * (share.threads - 1));

@@ -1,6 +1,7 @@
 import dgram from "node:dgram";
 import type { ConnectionInfo, ServerContext } from "../context.ts";
 import { log } from "../log.ts";
+import { setActiveConnection } from "../introspect/tap.ts";
 import { Output } from "../protocol/output.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
 import { describe } from "./listener.ts";
@@ -109,6 +110,7 @@ export function serveUdp(
     info.lastCommand = ctx.store.clock.now;
     if (msg[4] !== 0 || msg[5] !== 1) return; // a request in several datagrams: not supported
     const requestId = (msg[0] << 8) | msg[1];
+    setActiveConnection(info.id);
     const session = newSession(info, msg[HEADER]);
     try {
       let pos = HEADER;

@@ -75,7 +75,7 @@ export function lruCrawlerCommand(r: CommandLine, next: number): number {
   const n = r.ntok;
   const sub = n >= 2 ? word(r, 1) : "";
   if (n === 3 && (sub === "crawl" || sub === "metadump" || sub === "mgdump")) {
-    if (!state.crawlerEnabled) {
+    if (!state.settings.crawlerEnabled) {
       out.line("CLIENT_ERROR lru crawler disabled");
       return next;
     }
@@ -117,15 +117,13 @@ export function lruCrawlerCommand(r: CommandLine, next: number): number {
     return next;
   }
   if (n === 2 && sub === "enable") {
-    if (state.crawlerEnabled) out.line("ERROR failed to start lru crawler thread");
-    else {
-      state.crawlerEnabled = true;
-      out.line("OK");
-    }
+    out.line(
+      state.settings.enableCrawler() ? "OK" : "ERROR failed to start lru crawler thread",
+    );
     return next;
   }
   if (n === 2 && sub === "disable") {
-    state.crawlerEnabled = false;
+    state.settings.crawlerEnabled = false;
     out.line("OK");
     return next;
   }
@@ -197,11 +195,11 @@ export function adminStats(r: CommandLine): boolean {
         out.line("STAT sizes_error cas_support_disabled");
         return true;
       }
-      state.sizesFromCas ??= r.store.lastCas + 1n;
+      state.settings.enableSizes(r.store.lastCas + 1n);
       out.line("STAT sizes_status enabled");
       return true;
     case "sizes_disable":
-      state.sizesFromCas = null;
+      state.settings.disableSizes();
       out.line("STAT sizes_status disabled");
       return true;
     case "hotkeys": {

@@ -5,6 +5,7 @@
  */
 import { CR, LF, SP } from "../../bytes.ts";
 import { findStatsGroup, type Stat } from "../../report.ts";
+import { introspection } from "../../introspect/introspection.ts";
 import { markFetched } from "../../store/store.ts";
 import { MAX_KEY_LENGTH, type StoreMode, type StoreOutcome } from "../../store/types.ts";
 import { isKeyHeld, release } from "../held.ts";
@@ -276,7 +277,7 @@ export function verbosityCommand(r: CommandLine, next: number): number {
     r.reply("CLIENT_ERROR bad command line format", quiet);
     return next;
   }
-  r.ctx.config.verbosity = Math.min(level, 2);
+  introspection(r.ctx).settings.verbosity = Math.min(level, 2);
   r.reply("OK", quiet);
   return next;
 }
