@@ -14,6 +14,7 @@ import {
 } from "./src/config.ts";
 import { httpTls } from "./src/config_tls.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
+import { ConnectionTable, SPARE_SLOTS } from "./src/introspect/conns.ts";
 import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
@@ -41,6 +42,7 @@ import { USAGE } from "./src/usage.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
 import { PersistStartError } from "./src/persist/load.ts";
 import { openStore } from "./src/persist/persistence.ts";
+import type { Store } from "./src/store/store.ts";
 import {
   type FromWorker,
   spawnThreads,
@@ -104,6 +106,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     store,
     config,
     connections: new Set(),
+    connectionTable: config.threads > 1 ? connectionTable(config, store, clock) : undefined,
     limits: new Limits(
       config.maxInflightBytes,
       config.clientDescriptors,
@@ -389,6 +392,13 @@ function sleep(ms: number): Promise<void> {
 
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** -t N: the shared list of every thread's connections, sized for -c of them and the listeners. */
+function connectionTable(config: Config, store: Store, clock: Clock): ConnectionTable {
+  const capacity = config.maxConnections + SPARE_SLOTS;
+  const buffer = store.memory.take("conns", ConnectionTable.bytes(capacity));
+  return new ConnectionTable(buffer, capacity, store.thread, clock.started);
 }
 
 /** A plain listener that may share its port with the other threads' (refuseTakenPort). */

@@ -22,6 +22,28 @@ export interface ConnectionInfo {
   bufferBytes?(): { read: number; output: number };
 }
 
+/** A connection of another thread, as `stats conns` shows it. */
+export interface ConnectionRow {
+  id: number;
+  addr: string;
+  listenAddr: string;
+  state: string;
+  lastCommand: number;
+  /** Its read and output buffers' bytes; null for a listener or the UDP socket. */
+  buffers: { read: number; output: number } | null;
+}
+
+/** At -t N, every thread's connections in shared memory (src/introspect/conns.ts). */
+export interface ConnectionList {
+  /** Lists a connection that opened: what it returns stands for the connection from then on. */
+  list(info: ConnectionInfo): ConnectionInfo;
+  unlist(info: ConnectionInfo): void;
+  /** The other threads' connections, as listed now. */
+  others(): ConnectionRow[];
+  /** Connections that found the list full (missing from other threads' answers). */
+  readonly unlisted: number;
+}
+
 /** This process's TLS (src/server/tls.ts), for `refresh_certs` and the stats. */
 export interface TlsRuntime {
   /**
@@ -41,6 +63,8 @@ export interface ServerContext {
   store: Store;
   config: Config;
   connections: Set<ConnectionInfo>;
+  /** At -t N: every thread's connections, for `stats conns` and the buffer figures. */
+  connectionTable?: ConnectionList;
   /** Bounds shared by every connection and door (values still arriving, HTTP requests). */
   limits: Limits;
   /** Set when either door speaks TLS (-Z, --http-tls-cert). */

@@ -1,6 +1,6 @@
 import process from "node:process";
 import { bytesEqualAscii } from "./bytes.ts";
-import type { ServerContext } from "./context.ts";
+import type { ConnectionInfo, ConnectionRow, ServerContext } from "./context.ts";
 import { VERSION } from "./context.ts";
 import { RESERVED_DESCRIPTORS } from "./limits.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./version.ts";
@@ -228,10 +228,16 @@ export function slabsStats(ctx: ServerContext): Stat[] {
   return ctx.store.slabRows();
 }
 
+/** This thread's connections as they are, and at -t N the other threads' as they listed them. */
+function allConnections(ctx: ServerContext): (ConnectionInfo | ConnectionRow)[] {
+  const table = ctx.connectionTable;
+  return table === undefined ? [...ctx.connections] : [...ctx.connections, ...table.others()];
+}
+
 export function connsStats(ctx: ServerContext): Stat[] {
   const now = ctx.store.clock.now;
   const lines: Stat[] = [];
-  for (const conn of [...ctx.connections].sort((a, b) => a.id - b.id)) {
+  for (const conn of allConnections(ctx).sort((a, b) => a.id - b.id)) {
     if (conn.addr.startsWith("udp")) lines.push([`${conn.id}:UDP`, "UDP"]);
     lines.push([`${conn.id}:addr`, conn.addr]);
     if (conn.listenAddr !== "") lines.push([`${conn.id}:listen_addr`, conn.listenAddr]);
@@ -240,6 +246,9 @@ export function connsStats(ctx: ServerContext): Stat[] {
       [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],
     );
   }
+  // Never at -t 1; at -t N only if more clients came at once than -c and the spare slots allow.
+  const unlisted = ctx.connectionTable?.unlisted ?? 0;
+  if (unlisted > 0) lines.push(["conns_unlisted", unlisted]);
   return lines;
 }
 
@@ -251,9 +260,9 @@ function bufferStats(ctx: ServerContext): Stat[] {
   let count = 0;
   let read = 0;
   let output = 0;
-  for (const conn of ctx.connections) {
-    const bytes = conn.bufferBytes?.();
-    if (bytes === undefined) continue;
+  for (const conn of allConnections(ctx)) {
+    const bytes = "buffers" in conn ? conn.buffers : conn.bufferBytes?.();
+    if (bytes === undefined || bytes === null) continue;
     count++;
     read += bytes.read;
     output += bytes.output;

@@ -1,12 +1,13 @@
 import { freeNow } from "../bytes.ts";
 import { connectionClosed, connectionOpened } from "../introspect/connevents.ts";
+import { listConnection, unlistConnection } from "../introspect/conns.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { log } from "../log.ts";
 import { nextTurn } from "../introspect/turn.ts";
 import { Output } from "../protocol/output.ts";
 import type { Session } from "../protocol/session.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
-import type { ConnectionInfo, ServerContext } from "../context.ts";
+import type { ServerContext } from "../context.ts";
 
 const INITIAL_READ = 16 * 1024;
 /** Emptied reads in a row that used a quarter of a grown buffer or less before it is given back. */
@@ -47,7 +48,7 @@ export async function serveConnection(
   const counters = ctx.store.counters;
   // With --fsync always, replies wait until the changes they acknowledge are on disk.
   const durability = ctx.persistence?.durability ?? null;
-  const info: ConnectionInfo = {
+  const info = listConnection(ctx, {
     id: newConnectionId(),
     addr,
     listenAddr,
@@ -63,8 +64,7 @@ export async function serveConnection(
       counters.bytes_written += data.length;
     },
     bufferBytes: () => ({ read: buf.length, output: out.buf.length }),
-  };
-  ctx.connections.add(info);
+  });
   connectionOpened(ctx, info);
   counters.curr_connections++;
   counters.total_connections++;
@@ -181,7 +181,7 @@ export async function serveConnection(
     limits.release(held);
     session?.close?.();
     connectionClosed(ctx, info);
-    ctx.connections.delete(info);
+    unlistConnection(ctx, info);
     counters.curr_connections--;
     info.close();
     // A buffer grown for a value that never came whole is given back now, not at the next GC.

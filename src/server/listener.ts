@@ -1,6 +1,7 @@
 import { encodeAscii } from "../bytes.ts";
 import { log } from "../log.ts";
-import type { ConnectionInfo, ServerContext } from "../context.ts";
+import type { ServerContext } from "../context.ts";
+import { listConnection, unlistConnection } from "../introspect/conns.ts";
 import { isDisconnect, newConnectionId, serveConnection } from "./connection.ts";
 import { outOfDescriptors, SpareDescriptor } from "./descriptors.ts";
 import type { SessionFactory } from "../protocol/sessions.ts";
@@ -22,15 +23,14 @@ export async function acceptLoop(
 ): Promise<void> {
   const listenAddr = describe(listener.addr);
   // `stats conns` lists listening sockets too, as memcached does.
-  const listening: ConnectionInfo = {
+  const listening = listConnection(ctx, {
     id: newConnectionId(),
     addr: listenAddr,
     listenAddr: "",
     state: "conn_listening",
     lastCommand: ctx.store.clock.now,
     close: () => {},
-  };
-  ctx.connections.add(listening);
+  });
   const counters = ctx.store.counters;
   const limits = ctx.limits;
   const refuse = (conn: Deno.Conn) => {
@@ -45,7 +45,7 @@ export async function acceptLoop(
     return serveConnection(ctx, conn, describeClient(conn.remoteAddr), listenAddr, newSession)
       .finally(() => limits.releaseClient());
   }, refuse);
-  ctx.connections.delete(listening);
+  unlistConnection(ctx, listening);
 }
 
 /**

@@ -1,5 +1,6 @@
 import dgram from "node:dgram";
-import type { ConnectionInfo, ServerContext } from "../context.ts";
+import type { ServerContext } from "../context.ts";
+import { listConnection, unlistConnection } from "../introspect/conns.ts";
 import { log } from "../log.ts";
 import { setActiveConnection } from "../introspect/tap.ts";
 import { Output } from "../protocol/output.ts";
@@ -67,15 +68,14 @@ export function serveUdp(
   const counters = ctx.store.counters;
   const bound = socket.address();
   const addr: Deno.NetAddr = { transport: "udp", hostname: bound.address, port: bound.port };
-  const info: ConnectionInfo = {
+  const info = listConnection(ctx, {
     id: newConnectionId(),
     addr: describe(addr),
     listenAddr: "",
     state: "conn_read",
     lastCommand: ctx.store.clock.now,
     close: () => {},
-  };
-  ctx.connections.add(info);
+  });
   counters.curr_connections++;
   const out = new Output();
   let pendingBytes = 0;
@@ -139,7 +139,7 @@ export function serveUdp(
   return {
     addr,
     close: () => {
-      ctx.connections.delete(info);
+      unlistConnection(ctx, info);
       counters.curr_connections--;
       try {
         socket.close();
