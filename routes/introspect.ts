@@ -72,7 +72,7 @@ export function introspectionRoutes(app: Hono, ctx: ServerContext): void {
     const prefixes: Record<string, unknown> = {};
     for (const [prefix, counts] of state.prefixes.entries()) prefixes[prefix] = counts;
     return json({
-      enabled: state.prefixes.enabled,
+      enabled: state.settings.detail,
       delimiter: ctx.config.prefixDelimiter,
       dropped: state.prefixes.dropped,
       prefixes,

@@ -197,7 +197,7 @@ export function settingsStats(ctx: ServerContext): Stat[] {
     ["num_threads", config.threads],
     ["shutdown_command", config.shutdownEnabled ? "yes" : "no"],
     ["stat_key_prefix", config.prefixDelimiter],
-    ["detail_enabled", introspection(ctx).prefixes.enabled ? "yes" : "no"],
+    ["detail_enabled", introspection(ctx).settings.detail ? "yes" : "no"],
     ["reqs_per_event", config.reqsPerEvent],
     ["cas_enabled", config.casEnabled ? "yes" : "no"],
     ["tcp_backlog", config.tcpBacklog],

@@ -123,3 +123,33 @@ Deno.test("-t 2: the dashboard's stats stream shows the whole process on either 
     closeAll(clients);
   });
 });
+
+Deno.test("-t 2: watchers on either thread and over HTTP see every thread's fetches once", async () => {
+  await withThreads([], async ({ port, httpPort }) => {
+    const clients = await clientsOnEveryThread(port, CLIENTS);
+    const [zero] = await onThread(clients, 0);
+    const [one] = await onThread(clients, 1);
+    const fetchers = clients.filter((c) => c !== zero && c !== one);
+    for (const w of [zero, one]) assert.equal(await w.call("watch fetchers\r\n"), "OK\r\n");
+    const http = await RawClient.connect(httpPort);
+    await http.send(
+      `GET /watch?events=fetchers HTTP/1.1\r\nHost: 127.0.0.1:${httpPort}\r\n\r\n`,
+    );
+    assert.match(await http.readUntil((t) => t.includes("event: ready")), /event: ready/);
+    await Promise.all(
+      fetchers.map(async (c, i) =>
+        assert.equal(await c.call(`get w${i}\r\n`, "END\r\n"), "END\r\n")
+      ),
+    );
+    const expected = fetchers.map((_, i) => `w${i}`).sort();
+    const keysIn = (text: string) =>
+      [...text.matchAll(/type=item_get key=(\S+) /g)].map((m) => m[1]);
+    const enough = (t: string) => keysIn(t).length >= expected.length;
+    for (const w of [zero, one, http]) {
+      const seen = keysIn(await w.readUntil(enough));
+      assert.deepEqual(seen.sort(), expected);
+    }
+    http.close();
+    closeAll(clients);
+  });
+});
