@@ -27,6 +27,9 @@ const CURSOR = 2;
 const FLOOR = 2;
 const SAMPLED = 3;
 const HEAD_BYTES = 32;
+/** Keys the server's table keeps, and one read in how many it samples (on average). */
+export const HOT_KEYS = 256;
+export const SAMPLE_EVERY = 32;
 
 export class HotKeys {
   private readonly cells: Int32Array;
@@ -45,8 +48,8 @@ export class HotKeys {
 
   /** `thread` varies the gaps between samples from one thread to the next. */
   constructor(
-    readonly capacity = 256,
-    readonly every = 32,
+    readonly capacity = HOT_KEYS,
+    readonly every = SAMPLE_EVERY,
     buffer = new SharedArrayBuffer(HotKeys.bytes(capacity)),
     thread = 0,
   ) {

@@ -8,7 +8,7 @@ import type { ServerContext } from "../context.ts";
 import type { Store } from "../store/store.ts";
 import { nextTurn } from "./turn.ts";
 import { SLICE } from "./dump.ts";
-import { HotKeys } from "./hotkeys.ts";
+import { HOT_KEYS, HotKeys, SAMPLE_EVERY } from "./hotkeys.ts";
 import { ntotalOf } from "./items.ts";
 import { PrefixStats } from "./prefix.ts";
 import { RuntimeSettings } from "./settings.ts";
@@ -47,12 +47,8 @@ export class Introspection {
       ctx.config.prefixDelimiter,
       memory.take("detail", PrefixStats.BYTES),
     );
-    this.hot = new HotKeys(
-      undefined,
-      undefined,
-      memory.take("hotkeys", HotKeys.bytes(256)),
-      store.thread,
-    );
+    const hot = memory.take("hotkeys", HotKeys.bytes(HOT_KEYS));
+    this.hot = new HotKeys(HOT_KEYS, SAMPLE_EVERY, hot, store.thread);
     this.tap = new StoreTap(ctx.store, this.watch, this.prefixes, this.hot);
     this.watch.onChange = () => this.tap.refresh();
     if (threads > 1) {
