@@ -243,7 +243,8 @@ export function connsStats(ctx: ServerContext): Stat[] {
     if (conn.listenAddr !== "") lines.push([`${conn.id}:listen_addr`, conn.listenAddr]);
     lines.push(
       [`${conn.id}:state`, conn.state],
-      [`${conn.id}:secs_since_last_cmd`, now - conn.lastCommand],
+      // Each thread's coarse clock ticks on its own timer: another's may be a second ahead.
+      [`${conn.id}:secs_since_last_cmd`, Math.max(0, now - conn.lastCommand)],
     );
   }
   // Never at -t 1; at -t N only if more clients came at once than -c and the spare slots allow.
