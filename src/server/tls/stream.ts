@@ -1,10 +1,21 @@
 /**
  * A node:tls socket seen as the Deno.Conn the connection loops read and write: read() into the
  * caller's buffer, write() resolving once the TLS layer has taken the bytes. What arrives before
- * the loop reads is queued up to PAUSE_AT, then the socket is paused, so a client that sends
- * without reading answers meets TCP backpressure as on a plain connection.
+ * the loop reads is queued up to PAUSE_AT, then reading stops, so a client that sends without
+ * reading answers meets TCP backpressure as on a plain connection. Where Deno's native TLS handle
+ * can be driven directly (handle.ts), reads and writes go to it without node's stream machinery;
+ * otherwise through the socket's `data` events and write().
  */
 import type { TLSSocket } from "node:tls";
+import {
+  bytesRead,
+  errnoName,
+  lastWriteAsync,
+  nativeHandle,
+  type NativeTls,
+  readOffset,
+  UV_EOF,
+} from "./handle.ts";
 
 const PAUSE_AT = 64 * 1024;
 
@@ -25,6 +36,12 @@ function denoError(err: unknown): unknown {
   return err;
 }
 
+/** A failed native read or write as the error node's socket would have raised. */
+function statusError(status: number, what: string): unknown {
+  const code = errnoName(status);
+  return denoError(Object.assign(new Error(`${what} ${code}`), { code }));
+}
+
 export class TlsStream {
   private chunks: Uint8Array[] = [];
   private queued = 0;
@@ -34,6 +51,7 @@ export class TlsStream {
   private ended = false;
   private error: unknown = null;
   private closed = false;
+  private readonly native: NativeTls | null;
 
   constructor(
     private readonly socket: TLSSocket,
@@ -42,10 +60,31 @@ export class TlsStream {
     /** ssl_wbuf_size: the most handed to TLS per write (the loops write the rest after). */
     private readonly writeMax: number,
   ) {
-    socket.on("data", (chunk: Uint8Array) => this.arrived(chunk));
-    socket.on("end", () => this.finish(null));
+    this.native = nativeHandle(socket);
+    if (this.native !== null) {
+      // What came with the handshake is in the socket's buffer already; the rest comes here.
+      for (let c: Uint8Array | null; (c = socket.read()) !== null;) this.arrived(c);
+      this.native.onread = (buf) => this.onread(buf);
+      this.native.readStart();
+    } else {
+      socket.on("data", (chunk: Uint8Array) => this.arrived(chunk));
+      socket.on("end", () => this.finish(null));
+    }
     socket.on("close", () => this.finish(null));
     socket.on("error", (err) => this.finish(err));
+  }
+
+  /** The native handle's read callback: a decrypted chunk, the end, or an error. */
+  private onread(buf: ArrayBuffer | Uint8Array | undefined): void {
+    const n = bytesRead();
+    if (n > 0 && buf !== undefined) {
+      const ab = buf instanceof ArrayBuffer ? buf : buf.buffer;
+      this.arrived(new Uint8Array(ab, readOffset(), n));
+    } else if (n === UV_EOF) {
+      this.finish(null);
+    } else if (n < 0) {
+      this.finish(statusError(n, "read"));
+    }
   }
 
   private arrived(chunk: Uint8Array): void {
@@ -59,7 +98,8 @@ export class TlsStream {
     this.queued += chunk.length;
     if (this.queued >= PAUSE_AT && !this.paused) {
       this.paused = true;
-      this.socket.pause();
+      if (this.native !== null) this.native.readStop();
+      else this.socket.pause();
     }
   }
 
@@ -98,7 +138,8 @@ export class TlsStream {
       const n = this.take(chunk, buf);
       if (this.paused && this.queued < PAUSE_AT / 2) {
         this.paused = false;
-        this.socket.resume();
+        if (this.native !== null) this.native.readStart();
+        else this.socket.resume();
       }
       return Promise.resolve(n);
     }
@@ -112,6 +153,7 @@ export class TlsStream {
       return Promise.reject(this.error ?? new Deno.errors.BadResource("the connection is closed"));
     }
     const part = data.length > this.writeMax ? data.subarray(0, this.writeMax) : data;
+    if (this.native !== null) return this.writeNative(this.native, part);
     return new Promise((resolve, reject) => {
       const fail = (err: unknown) => reject(err);
       this.writes.add(fail);
@@ -120,6 +162,25 @@ export class TlsStream {
         if (err) reject(denoError(err));
         else resolve(part.length);
       });
+    });
+  }
+
+  /** One write to the native handle: done at once (the usual case), or when it completes. */
+  private writeNative(native: NativeTls, part: Uint8Array): Promise<number> {
+    let done: ((status: number) => void) | null = null;
+    // Holds `part` until an async write completes, as node's WriteWrap does.
+    const req = { buffer: part, oncomplete: (status: number) => done?.(status) };
+    const status = native.writeBuffer(req, part);
+    if (status < 0) return Promise.reject(statusError(status, "write"));
+    if (!lastWriteAsync()) return Promise.resolve(part.length);
+    return new Promise((resolve, reject) => {
+      const fail = (err: unknown) => reject(err);
+      this.writes.add(fail);
+      done = (status) => {
+        if (!this.writes.delete(fail)) return;
+        if (status < 0) reject(statusError(status, "write"));
+        else resolve(part.length);
+      };
     });
   }
 
