@@ -1,40 +1,56 @@
 /**
- * The native TLS handle under a node:tls socket (Deno's TLSWrap), reached directly: its reads
- * come to one callback and writes go straight to it, past node's Readable and Writable, which
- * cost more CPU per request than the TLS itself (README: Benchmark). These are node's
- * stream_base internals (the handle's `onread`, `writeBuffer`, the shared `streamBaseState`), as
- * Deno 2.9 has them; where one is missing, `nativeHandle` returns null and the socket is used as
- * a stream.
+ * The native handles under a node:tls socket (Deno's TLSWrap over its TCPWrap), driven directly:
+ * node's Readable and Writable over them cost more CPU per request than the TLS itself (README:
+ * Benchmark). The TCP handle reads ciphertext into one buffer per thread and hands it to the TLS
+ * handle, which decrypts into another and calls back; writes go to the TLS handle's writeBuffer.
+ * Both buffers are only borrowed for the length of a callback: every byte is consumed or copied
+ * before it returns, as the handles do with what they are given. These are node's stream_base
+ * internals as Deno 2.9 has them (`onread`, `useUserBuffer`, `writeBuffer`, `receive`, the shared
+ * `streamBaseState`); where one is missing, `nativeTls` returns null and the socket is used as a
+ * stream.
  */
 import process from "node:process";
 import type { TLSSocket } from "node:tls";
 
-/** What a write request is given back: `oncomplete(status)` once an async write is done. */
-export interface WriteRequest {
-  oncomplete(status: number): void;
+interface StreamState {
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
 }
 
-/** The handle's methods this server calls. */
-export interface NativeTls {
-  /** Called with each decrypted chunk's buffer; `bytesRead()` says how much of it (or EOF). */
-  onread: (buf: ArrayBuffer | Uint8Array | undefined) => void;
-  /** 0 or a negative errno; `lastWriteAsync()` then says whether `req` will be completed. */
-  writeBuffer(req: WriteRequest, data: Uint8Array): number;
+/** What a TCPWrap and a TLSWrap both have (node's LibuvStreamWrap). */
+interface StreamHandle {
+  onread: (buf?: ArrayBuffer | Uint8Array) => void;
+  useUserBuffer(buf: Uint8Array): void;
   readStart(): number;
   readStop(): number;
 }
 
-interface StreamState {
-  streamBaseState: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
+interface TlsHandle extends StreamHandle {
+  /** 0 or a negative errno; the shared state then says whether `req` completes later. */
+  writeBuffer(req: { oncomplete(status: number): void }, data: Uint8Array): number;
+  /** Ciphertext from the TCP handle, decrypted at once (copied in, not kept). */
+  receive(data: Uint8Array): void;
+  emitEof(): void;
+  _parent?: StreamHandle & { unref(): void };
+}
+
+/** What a connection hears from its handles. */
+export interface NativeSink {
+  /** Decrypted bytes, valid only during the call: copy what is kept. */
+  data(borrowed: Uint8Array): void;
+  /** The end (null) or a failed read, as node's status. */
+  end(status: number | null): void;
 }
 
 /** libuv's end of stream, as onread reports it. */
-export const UV_EOF = -4095;
+const UV_EOF = -4095;
+/** libuv's suggested read size: a TCP read or a decrypted chunk is at most this. */
+const READ_SIZE = 64 * 1024;
 
 let state: StreamState | null | undefined;
+let cipherBuf: Uint8Array | null = null;
+let clearBuf: Uint8Array | null = null;
 
 function streamState(): StreamState | null {
   if (state !== undefined) return state;
@@ -43,7 +59,7 @@ function streamState(): StreamState | null {
       "stream_wrap",
     );
     const ok = b.streamBaseState instanceof Int32Array &&
-      [b.kReadBytesOrError, b.kArrayBufferOffset, b.kLastWriteWasAsync].every(Number.isInteger);
+      Number.isInteger(b.kReadBytesOrError) && Number.isInteger(b.kLastWriteWasAsync);
     state = ok ? b : null;
   } catch {
     state = null;
@@ -51,28 +67,80 @@ function streamState(): StreamState | null {
   return state;
 }
 
-/** Bytes in the buffer onread was just given, or a negative errno (UV_EOF at the end). */
-export function bytesRead(): number {
-  return state!.streamBaseState[state!.kReadBytesOrError];
+function isStreamHandle(h: Partial<StreamHandle> | null | undefined): h is StreamHandle {
+  return h != null && typeof h.onread === "function" && typeof h.useUserBuffer === "function" &&
+    typeof h.readStart === "function" && typeof h.readStop === "function";
 }
 
-/** Where in the buffer onread was just given the bytes start. */
-export function readOffset(): number {
-  return state!.streamBaseState[state!.kArrayBufferOffset];
-}
+/** One connection's native TLS and TCP handles, read and written without node's streams. */
+export class NativeTls {
+  private constructor(
+    private readonly tls: TlsHandle,
+    private readonly tcp: StreamHandle & { unref(): void },
+    private readonly st: StreamState,
+  ) {}
 
-/** Whether the last writeBuffer was queued (its request completes later) rather than written. */
-export function lastWriteAsync(): boolean {
-  return state!.streamBaseState[state!.kLastWriteWasAsync] !== 0;
-}
+  /** The socket's handles when every part this class uses is there, else null. */
+  static of(socket: TLSSocket): NativeTls | null {
+    const st = streamState();
+    const tls = (socket as unknown as { _handle?: Partial<TlsHandle> })._handle;
+    if (st === null || !isStreamHandle(tls)) return null;
+    const t = tls as Partial<TlsHandle>;
+    const ok = typeof t.writeBuffer === "function" && typeof t.receive === "function" &&
+      typeof t.emitEof === "function" && isStreamHandle(t._parent) &&
+      typeof t._parent.unref === "function";
+    return ok ? new NativeTls(tls as TlsHandle, t._parent!, st) : null;
+  }
 
-/** The socket's native TLS handle when every part this module uses is there, else null. */
-export function nativeHandle(socket: TLSSocket): NativeTls | null {
-  if (streamState() === null) return null;
-  const h = (socket as unknown as { _handle?: Partial<NativeTls> })._handle;
-  if (h == null) return null;
-  const methods = [h.onread, h.writeBuffer, h.readStart, h.readStop];
-  return methods.every((m) => typeof m === "function") ? h as NativeTls : null;
+  /** From now on what arrives goes to `sink`: ciphertext and cleartext through the shared buffers. */
+  start(sink: NativeSink): void {
+    const { tls, tcp, st } = this;
+    const cipher = cipherBuf ??= new Uint8Array(READ_SIZE);
+    const clear = clearBuf ??= new Uint8Array(READ_SIZE);
+    const nread = () => st.streamBaseState[st.kReadBytesOrError];
+    tls.useUserBuffer(clear);
+    tls.onread = () => {
+      const n = nread();
+      if (n > 0) sink.data(clear.subarray(0, n));
+      else if (n < 0) sink.end(n === UV_EOF ? null : n);
+    };
+    // As Deno's own forwarder does (internal_binding/tls_wrap.ts), with the shared buffer.
+    tcp.useUserBuffer(cipher);
+    tcp.onread = () => {
+      const n = nread();
+      if (n > 0) tls.receive(cipher.subarray(0, n));
+      else if (n < 0) {
+        tcp.readStop();
+        tcp.unref();
+        tls.emitEof();
+      }
+    };
+    // Each handle takes its onread when reading starts: restart the TCP one to take this one.
+    tcp.readStop();
+    tcp.readStart();
+    tls.readStart();
+  }
+
+  /** Stops reading from the socket itself (the TLS handle alone would go on reading into memory). */
+  pause(): void {
+    this.tcp.readStop();
+  }
+
+  resume(): void {
+    this.tcp.readStart();
+  }
+
+  /**
+   * Encrypts and writes `data` (the handle copies it in); `done(status)` once written. The handle
+   * keeps one write in flight: the next write waits for this one's `done`.
+   */
+  write(data: Uint8Array, done: (status: number) => void): number {
+    const req = { buffer: data, oncomplete: done };
+    const status = this.tls.writeBuffer(req, data);
+    if (status < 0) return status;
+    if (this.st.streamBaseState[this.st.kLastWriteWasAsync] === 0) done(0);
+    return 0;
+  }
 }
 
 /** node's errno names for the codes a write or read can fail with. */

@@ -7,15 +7,7 @@
  * otherwise through the socket's `data` events and write().
  */
 import type { TLSSocket } from "node:tls";
-import {
-  bytesRead,
-  errnoName,
-  lastWriteAsync,
-  nativeHandle,
-  type NativeTls,
-  readOffset,
-  UV_EOF,
-} from "./handle.ts";
+import { errnoName, NativeTls } from "./handle.ts";
 
 const PAUSE_AT = 64 * 1024;
 
@@ -52,6 +44,8 @@ export class TlsStream {
   private error: unknown = null;
   private closed = false;
   private readonly native: NativeTls | null;
+  /** The native write in flight, if one is. */
+  private inflight: Promise<number> | null = null;
 
   constructor(
     private readonly socket: TLSSocket,
@@ -60,55 +54,45 @@ export class TlsStream {
     /** ssl_wbuf_size: the most handed to TLS per write (the loops write the rest after). */
     private readonly writeMax: number,
   ) {
-    this.native = nativeHandle(socket);
+    this.native = NativeTls.of(socket);
     if (this.native !== null) {
       // What came with the handshake is in the socket's buffer already; the rest comes here.
-      for (let c: Uint8Array | null; (c = socket.read()) !== null;) this.arrived(c);
-      this.native.onread = (buf) => this.onread(buf);
-      this.native.readStart();
+      for (let c: Uint8Array | null; (c = socket.read()) !== null;) this.arrived(c, false);
+      this.native.start({
+        data: (borrowed) => this.arrived(borrowed, true),
+        end: (status) => this.finish(status === null ? null : statusError(status, "read")),
+      });
     } else {
-      socket.on("data", (chunk: Uint8Array) => this.arrived(chunk));
+      socket.on("data", (chunk: Uint8Array) => this.arrived(chunk, false));
       socket.on("end", () => this.finish(null));
     }
     socket.on("close", () => this.finish(null));
     socket.on("error", (err) => this.finish(err));
   }
 
-  /** The native handle's read callback: a decrypted chunk, the end, or an error. */
-  private onread(buf: ArrayBuffer | Uint8Array | undefined): void {
-    const n = bytesRead();
-    if (n > 0 && buf !== undefined) {
-      const ab = buf instanceof ArrayBuffer ? buf : buf.buffer;
-      this.arrived(new Uint8Array(ab, readOffset(), n));
-    } else if (n === UV_EOF) {
-      this.finish(null);
-    } else if (n < 0) {
-      this.finish(statusError(n, "read"));
-    }
-  }
-
-  private arrived(chunk: Uint8Array): void {
+  /** A chunk from the socket; a `borrowed` one is copied before it is kept. */
+  private arrived(chunk: Uint8Array, borrowed: boolean): void {
     const r = this.reader;
     if (r !== null && this.chunks.length === 0) {
       this.reader = null;
-      r.resolve(this.take(chunk, r.buf));
+      r.resolve(this.take(chunk, r.buf, borrowed));
       return;
     }
-    this.chunks.push(chunk);
+    this.chunks.push(borrowed ? chunk.slice() : chunk);
     this.queued += chunk.length;
     if (this.queued >= PAUSE_AT && !this.paused) {
       this.paused = true;
-      if (this.native !== null) this.native.readStop();
+      if (this.native !== null) this.native.pause();
       else this.socket.pause();
     }
   }
 
   /** Copies what fits of `chunk` into `buf`, queueing the rest first in line. */
-  private take(chunk: Uint8Array, buf: Uint8Array): number {
+  private take(chunk: Uint8Array, buf: Uint8Array, borrowed = false): number {
     const n = Math.min(chunk.length, buf.length);
     buf.set(n === chunk.length ? chunk : chunk.subarray(0, n));
     if (n < chunk.length) {
-      this.chunks.unshift(chunk.subarray(n));
+      this.chunks.unshift(borrowed ? chunk.slice(n) : chunk.subarray(n));
       this.queued += chunk.length - n;
     }
     return n;
@@ -138,7 +122,7 @@ export class TlsStream {
       const n = this.take(chunk, buf);
       if (this.paused && this.queued < PAUSE_AT / 2) {
         this.paused = false;
-        if (this.native !== null) this.native.readStart();
+        if (this.native !== null) this.native.resume();
         else this.socket.resume();
       }
       return Promise.resolve(n);
@@ -165,23 +149,33 @@ export class TlsStream {
     });
   }
 
-  /** One write to the native handle: done at once (the usual case), or when it completes. */
+  /**
+   * One write to the native handle: done at once, or when the handle says it is. The handle keeps
+   * one write in flight, so a write made meanwhile (a watcher's events) waits for it.
+   */
   private writeNative(native: NativeTls, part: Uint8Array): Promise<number> {
-    let done: ((status: number) => void) | null = null;
-    // Holds `part` until an async write completes, as node's WriteWrap does.
-    const req = { buffer: part, oncomplete: (status: number) => done?.(status) };
-    const status = native.writeBuffer(req, part);
+    if (this.inflight !== null) {
+      return this.inflight.then(() => this.write(part), () => this.write(part));
+    }
+    let settled: ((status: number) => void) | null = null;
+    let early: number | null = null;
+    const status = native.write(part, (s) => settled === null ? (early = s) : settled(s));
     if (status < 0) return Promise.reject(statusError(status, "write"));
-    if (!lastWriteAsync()) return Promise.resolve(part.length);
-    return new Promise((resolve, reject) => {
+    if (early !== null) {
+      return early < 0 ? Promise.reject(statusError(early, "write")) : Promise.resolve(part.length);
+    }
+    const written = new Promise<number>((resolve, reject) => {
       const fail = (err: unknown) => reject(err);
       this.writes.add(fail);
-      done = (status) => {
+      settled = (s) => {
+        this.inflight = null;
         if (!this.writes.delete(fail)) return;
-        if (status < 0) reject(statusError(status, "write"));
+        if (s < 0) reject(statusError(s, "write"));
         else resolve(part.length);
       };
     });
+    this.inflight = written;
+    return written;
   }
 
   close(): void {
