@@ -2,8 +2,6 @@
  * The composition root: reads the command line, sets up logging, opens the one store and every door
  * the configuration asks for (memcached over TCP and unix sockets, HTTP), and stops them on a signal.
  */
-import { createHttpDoor } from "./routes/app.ts";
-import { logRequests } from "./routes/request_log.ts";
 import { Clock } from "./src/clock.ts";
 import {
   type Config,
@@ -19,12 +17,12 @@ import { introspection } from "./src/introspect/introspection.ts";
 import { log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits, LIMITS_BYTES } from "./src/limits.ts";
-import { descriptorBudget } from "./src/server/descriptors.ts";
+import { countingRefused, DescriptorError, fitDescriptors } from "./src/server/descriptors.ts";
 import { acceptLoop, describe, startIdleReaper } from "./src/server/listener.ts";
 import { numberConnections } from "./src/server/connection.ts";
-import { type HttpServer, serveHttp } from "./src/server/http/server.ts";
-import { createTls, listenHttp, listenMemcachedTcp, TlsSetupError } from "./src/server/tls.ts";
-import { bindUdp, serveUdp, type UdpDoor, type UdpSocket } from "./src/server/udp.ts";
+import type { HttpServer } from "./src/server/http/server.ts";
+import { TlsSetupError } from "./src/server/tls/setup_error.ts";
+import type { UdpDoor, UdpSocket } from "./src/server/udp.ts";
 import {
   bindOrExplain,
   clearStaleSocket,
@@ -40,8 +38,8 @@ import {
 } from "./src/startup.ts";
 import { USAGE } from "./src/usage.ts";
 import { SERVER_NAME, SERVER_VERSION } from "./src/version.ts";
-import { PersistStartError } from "./src/persist/load.ts";
-import { openStore } from "./src/persist/persistence.ts";
+import { PersistStartError } from "./src/persist/start_error.ts";
+import { openPlainStore, persisting } from "./src/store/open.ts";
 import type { Store } from "./src/store/store.ts";
 import {
   type FromWorker,
@@ -76,14 +74,15 @@ export interface RunningServer {
 export async function startServer(config: Config, role?: ThreadRole): Promise<RunningServer> {
   const clock = new Clock(role?.clock);
   clock.start();
+  const parts = await loadParts(config, role);
+  const tlsDoors = parts.tls;
   // Each thread builds its own from the configuration. A certificate that cannot serve stops
   // start-up (exit 64) before the store opens: -e's snapshot is removed once loaded.
-  const tls = createTls(config, clock);
-  const { store, persistence } = openStore(
-    clock,
-    config,
-    role && { buffers: role.store, worker: role.index },
-  );
+  const tls = tlsDoors?.createTls(config, clock) ?? null;
+  const share = role && { buffers: role.store, worker: role.index };
+  const { store, persistence } = parts.persist !== null
+    ? parts.persist.openStore(clock, config, share)
+    : openPlainStore(clock, config, share);
   if (role === undefined && config.lruMaintainer) store.startSweeper();
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
@@ -102,11 +101,16 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
   const stopping = new AbortController();
+  // Sized by thread 0 for -c as given (the descriptors may lower -c once the doors are bound);
+  // the other threads lay theirs over the same buffer with its size.
+  const table = config.threads > 1
+    ? connectionTable(role?.connectionSlots ?? config.maxConnections + SPARE_SLOTS, store, clock)
+    : undefined;
   const ctx: ServerContext = {
     store,
     config,
     connections: new Set(),
-    connectionTable: config.threads > 1 ? connectionTable(config, store, clock) : undefined,
+    connectionTable: table,
     limits: new Limits(
       config.maxInflightBytes,
       config.clientDescriptors,
@@ -123,10 +127,10 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   // The HTTP app is built before any door opens, so that the doors open together: a client that
   // finds memcached answering finds HTTP answering too. At -vv every request is logged, so none
   // takes the fast path around the log.
-  const door = config.httpPort === 0 ? null : createHttpDoor(ctx);
-  const httpHandler = door === null || config.verbosity < 2
+  const door = parts.app?.createHttpDoor(ctx) ?? null;
+  const httpHandler = door === null || parts.requestLog === null
     ? door
-    : { fetch: logRequests(door.fetch), plainRead: null };
+    : { fetch: parts.requestLog.logRequests(door.fetch), plainRead: null };
 
   const listeners: Deno.Listener[] = [];
   const tcpAddrs: Deno.NetAddr[] = [];
@@ -136,7 +140,8 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   let httpPort = 0;
   try {
     // Before the other doors, which then bind together (binding UDP waits).
-    if (config.udpPort !== 0 && role === undefined) {
+    if (parts.udp !== null) {
+      const { bindUdp } = parts.udp;
       const udpPort = Math.max(config.udpPort, 0);
       for (const addr of listenAddresses(config.listen, udpPort, config.tls.enabled)) {
         const where = `${addr.hostname}:${addr.port}`;
@@ -152,14 +157,12 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
         const tcp = await bindOrExplain(
           "memcached TCP",
           `${addr.hostname}:${addr.port}`,
-          () =>
-            listenMemcachedTcp(
-              ctx,
-              addr,
-              tls,
-              () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, sharing),
-              sharing,
-            ),
+          () => {
+            const plain = () => listenTcp({ ...addr, tcpBacklog: config.tcpBacklog }, sharing);
+            return tlsDoors === null
+              ? Promise.resolve(plain())
+              : tlsDoors.listenMemcachedTcp(ctx, addr, tls, plain, sharing);
+          },
         );
         listeners.push(tcp);
         tcpAddrs.push(tcp.addr as Deno.NetAddr);
@@ -181,20 +184,24 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
       const listener = await bindOrExplain(
         "HTTP",
         `${config.httpHost}:${port}`,
-        () =>
-          listenHttp(
-            ctx,
-            port,
-            tls,
-            () => listenTcp({ hostname: config.httpHost, port }, sharing),
-            sharing,
-          ),
+        () => {
+          const plain = () => listenTcp({ hostname: config.httpHost, port }, sharing);
+          return tlsDoors === null
+            ? Promise.resolve(plain())
+            : tlsDoors.listenHttp(ctx, port, tls, plain, sharing);
+        },
       );
       httpListener = listener;
       httpPort = listener.addr.port;
     }
+    // Thread 0 counts the descriptors left for clients once its doors are bound: counting takes
+    // tens of ms, and a client that connects meanwhile waits in the backlog rather than finding
+    // the port closed (python-binary-memcached's TLS fixture connects 0.1 s after the start).
+    // Nothing is accepted until the count is done.
+    if (role === undefined) fitDescriptors(ctx);
   } catch (err) {
     for (const l of listeners) l.close();
+    httpListener?.close();
     for (const s of udpSockets) s.close();
     spawned?.abandon();
     store.stopSweeper();
@@ -212,6 +219,7 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
         clock: clock.buffer,
         tcp: tcpAddrs.map((a, i) => ({ hostname: a.hostname, port: a.port, tls: tcpTls[i] })),
         httpPort,
+        connectionSlots: table!.capacity,
       });
     } catch (err) {
       for (const l of [...listeners, ...(httpListener === null ? [] : [httpListener])]) l.close();
@@ -225,10 +233,10 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   }
   const sessions = memcachedSessions(ctx);
   const loops = listeners.map((l) => acceptLoop(ctx, l, sessions));
-  const udp: UdpDoor[] = udpSockets.map((s) => serveUdp(ctx, s, sessions));
+  const udp: UdpDoor[] = udpSockets.map((s) => parts.udp!.serveUdp(ctx, s, sessions));
   const http: HttpServer | null = httpListener === null || httpHandler === null
     ? null
-    : serveHttp(ctx, httpListener, httpHandler);
+    : parts.httpServer!.serveHttp(ctx, httpListener, httpHandler);
   const reaper = startIdleReaper(ctx);
 
   let stopped: Promise<void> | null = null;
@@ -274,6 +282,24 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   };
 }
 
+/**
+ * The modules this command line needs beyond the core, loaded together; the others are never
+ * loaded. node:tls and the certificate checks, the HTTP app, UDP and persistence each cost start-up
+ * time, and a client's test fixture may connect 0.1 s after starting the server.
+ */
+async function loadParts(config: Config, role?: ThreadRole) {
+  const http = config.httpPort !== 0;
+  const [tls, persist, app, requestLog, httpServer, udp] = await Promise.all([
+    config.tls.enabled || httpTls(config.tls) ? import("./src/server/tls.ts") : null,
+    persisting(config) ? import("./src/persist/persistence.ts") : null,
+    http ? import("./routes/app.ts") : null,
+    http && config.verbosity >= 2 ? import("./routes/request_log.ts") : null,
+    http ? import("./src/server/http/server.ts") : null,
+    role === undefined && config.udpPort !== 0 ? import("./src/server/udp.ts") : null,
+  ]);
+  return { tls, persist, app, requestLog, httpServer, udp };
+}
+
 async function main(args: string[]): Promise<number> {
   let parsed;
   try {
@@ -291,7 +317,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  let config = parsed.config;
+  const config = parsed.config;
   await setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
   if (config.httpTokenOnCommandLine) {
@@ -305,13 +331,11 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${credentials}`);
     return 64;
   }
-  const budget = descriptorBudget(config);
-  if ("error" in budget) {
-    console.error(budget.error);
+  const refused = countingRefused();
+  if (refused !== null) {
+    console.error(refused);
     return 71; // EX_OSERR, as memcached
   }
-  config = budget.config;
-  if (budget.warning !== null) log.warn(budget.warning);
   if (config.httpInsecure && config.httpPort !== 0 && config.httpToken === null) {
     log.warn("--http-insecure: the HTTP API serves every key without credentials despite -S/-Y");
   }
@@ -330,6 +354,10 @@ async function main(args: string[]): Promise<number> {
     if (err instanceof TlsSetupError) {
       console.error(err.message);
       return 64; // EX_USAGE, as memcached's ssl_init
+    }
+    if (err instanceof DescriptorError) {
+      console.error(err.message);
+      return 71; // EX_OSERR, as memcached
     }
     if (err instanceof PersistStartError) {
       console.error(`error: ${err.message}`);
@@ -395,8 +423,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** -t N: the shared list of every thread's connections, sized for -c of them and the listeners. */
-function connectionTable(config: Config, store: Store, clock: Clock): ConnectionTable {
-  const capacity = config.maxConnections + SPARE_SLOTS;
+function connectionTable(capacity: number, store: Store, clock: Clock): ConnectionTable {
   const buffer = store.memory.take("conns", ConnectionTable.bytes(capacity));
   return new ConnectionTable(buffer, capacity, store.thread, clock.started);
 }

@@ -21,7 +21,7 @@ export class Limits {
   /** `maxClients`: what the descriptors allow for clients of every door together. */
   constructor(
     readonly maxInflightBytes: number,
-    readonly maxClients = Infinity,
+    public maxClients = Infinity,
     shared: SharedArrayBuffer = new SharedArrayBuffer(LIMITS_BYTES),
   ) {
     this.cells = new BigInt64Array(shared);

@@ -17,6 +17,8 @@ export interface ThreadRole {
   /** The memcached TCP addresses and the HTTP port worker 0 bound (ports resolved; TLS or not). */
   tcp: { hostname: string; port: number; tls: boolean }[];
   httpPort: number;
+  /** The size of thread 0's connection table (-c as given, before the descriptors lowered it). */
+  connectionSlots: number;
 }
 
 /** refresh_certs on one thread reloads the certificates of every thread's listeners. */

@@ -2,12 +2,9 @@
 import { log } from "../log.ts";
 import { LOG_MAGIC, MAGIC_BYTES, scanRecords } from "./record.ts";
 import type { Restorer } from "./restore.ts";
+import { PersistStartError } from "./start_error.ts";
 
-/**
- * Why start-up stops: a damaged file it refuses to guess about (without --persist-repair), or a
- * path it cannot use. main.ts prints the message as one line and exits with status 65.
- */
-export class PersistStartError extends Error {}
+export { PersistStartError };
 
 /**
  * Applies the file's records; returns the length of its good part (where appending may go on), or

@@ -12,7 +12,8 @@ import type { StoreShare } from "../store/cache_core.ts";
 import type { Clock } from "../clock.ts";
 import type { Config, PersistConfig } from "../config.ts";
 import { log as logger } from "../log.ts";
-import { Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
+import { openPlainStore, persisting, storeOptions } from "../store/open.ts";
 import { AppendLog } from "./log.ts";
 import { PersistentStore } from "./persistent_store.ts";
 import { LOG_MAGIC, SNAPSHOT_MAGIC } from "./record.ts";
@@ -35,22 +36,13 @@ export function openStore(
   config: Config,
   share?: StoreShare,
 ): { store: Store; persistence: Persistence | null } {
-  const options = {
-    maxBytes: config.maxBytes,
-    itemSizeMax: config.itemSizeMax,
-    evict: config.evictions,
-    casEnabled: config.casEnabled,
-  };
-  const p = config.persist;
-  if (p.snapshotPath === null && p.logDir === null) {
-    return { store: new Store(clock, options, share), persistence: null };
-  }
-  const store = new PersistentStore(clock, options, share);
+  if (!persisting(config)) return openPlainStore(clock, config, share);
+  const store = new PersistentStore(clock, storeOptions(config), share);
   // Another thread (-t N) maps the store thread 0 restored, logs to thread 0's log, and leaves
   // the files and the final save to thread 0.
   const persistence = share === undefined
-    ? Persistence.start(store, p)
-    : Persistence.join(store, p);
+    ? Persistence.start(store, config.persist)
+    : Persistence.join(store, config.persist);
   return { store, persistence };
 }
 

@@ -7,7 +7,12 @@
  * reports the lowered limits in `stats settings`.
  */
 import type { Config } from "../config.ts";
+import type { ServerContext } from "../context.ts";
 import { RESERVED_DESCRIPTORS } from "../limits.ts";
+import { log } from "../log.ts";
+
+/** Not one client fits beside the reserve (start-up exits 71, as memcached's failed setrlimit). */
+export class DescriptorError extends Error {}
 
 /** How many more descriptors this process can open, counting up to `want` (then closed again). */
 export function freeDescriptors(want: number): number {
@@ -28,6 +33,25 @@ export type Budget =
   | { config: Config; warning: string | null }
   | { error: string };
 
+function uncountable(err: Error): string {
+  return `cannot count free descriptors for -c: ${err.message} (the server needs --allow-net ` +
+    `--allow-read --allow-write --allow-env, or start it with deno task start)`;
+}
+
+/**
+ * Why the descriptors could not be counted (no read permission), or null: asked before any door
+ * opens, so that a server started without permissions names what it needs first.
+ */
+export function countingRefused(): string | null {
+  try {
+    freeDescriptors(1);
+    return null;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    return uncountable(err);
+  }
+}
+
 /**
  * The connection limits the descriptors allow: -c and --http-conn-limit as asked when they fit
  * beside the reserve; else each door gets at most what is free less the reserve, shared by both
@@ -41,10 +65,7 @@ export function descriptorBudget(config: Config): Budget {
     free = freeDescriptors(want);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotCapable)) throw err;
-    return {
-      error: `cannot count free descriptors for -c: ${(err as Error).message} (the server ` +
-        `needs --allow-net --allow-read --allow-write --allow-env, or start it with deno task start)`,
-    };
+    return { error: uncountable(err) };
   }
   if (free >= want) return { config, warning: null };
   const clients = free - RESERVED_DESCRIPTORS;
@@ -71,6 +92,21 @@ export function descriptorBudget(config: Config): Budget {
     config: { ...config, maxConnections, httpConnLimit, clientDescriptors: clients },
     warning,
   };
+}
+
+/**
+ * Fits the connection limits of a started server to its descriptors: lowers -c, the HTTP limit
+ * and the client budget in place (the listeners read them at each accept) and says so, or throws
+ * DescriptorError when no client fits.
+ */
+export function fitDescriptors(ctx: ServerContext): void {
+  const budget = descriptorBudget(ctx.config);
+  if ("error" in budget) throw new DescriptorError(budget.error);
+  if (budget.warning === null) return;
+  const { maxConnections, httpConnLimit, clientDescriptors } = budget.config;
+  Object.assign(ctx.config, { maxConnections, httpConnLimit, clientDescriptors });
+  ctx.limits.maxClients = clientDescriptors;
+  log.warn(budget.warning);
 }
 
 /**

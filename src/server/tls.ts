@@ -16,8 +16,6 @@ import { loadMaterial, type TlsMaterial } from "./tls/material.ts";
 import { listenTls, type TlsSettings } from "./tls/listener.ts";
 import { type PortSharing, refuseTakenPort } from "../startup.ts";
 
-export { TlsSetupError } from "./tls/material.ts";
-
 type Share = PortSharing;
 
 const PLAIN_HTTP_ANSWER = errorResponse(

@@ -4,6 +4,7 @@
  * a client connects, so everything that can fail is checked here, before a context is built.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { TlsSetupError } from "./setup_error.ts";
 
 /** PEM text, each holding only the blocks the TLS layer takes. */
 export interface TlsMaterial {
@@ -11,9 +12,6 @@ export interface TlsMaterial {
   key: string;
   ca: string | null;
 }
-
-/** A file that cannot serve: memcached's message (start-up exits 64, refresh_certs answers it). */
-export class TlsSetupError extends Error {}
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;
 const KEY_LABELS = new Set(["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]);
