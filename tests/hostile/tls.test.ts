@@ -199,3 +199,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a TLS client that sends without reading its answers is held back by TCP, not buffered",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const certs = await makeCerts();
+    const s = await startOurs([...tlsArgs(certs), "--http-port", "0"]);
+    try {
+      const c = await tlsClient(certs, s.port);
+      const BIG = 100_000;
+      assert.equal(await c.call(`set big 0 0 ${BIG}\r\n${"x".repeat(BIG)}\r\n`), "STORED\r\n");
+      const watch = new RssWatch(s.process.pid);
+      const base = watch.peak;
+      // 1 MiB of gets at a time, never reading an answer, for as long as the server takes them.
+      const chunk = new TextEncoder().encode("get big\r\n".repeat(116_508));
+      let sent = 0;
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && sent < 2048 * chunk.length) {
+        const wrote = await Promise.race([c.send(chunk).then(() => true), sleep(500)]);
+        if (wrote !== true) break; // the server stopped reading: TCP holds the client back
+        sent += chunk.length;
+      }
+      const held = watch.stop() - base;
+      c.close();
+      console.log(
+        `ours over TLS: ${(sent / 2 ** 20).toFixed(0)} MiB taken, ${held.toFixed(0)} MiB held`,
+      );
+      // A server that went on reading (decrypting into memory) takes hundreds of MiB in 3 s.
+      assert.ok(sent < 64 * 2 ** 20, `the server took ${sent} bytes without answering them`);
+      assert.ok(held < 100, `peak ${held.toFixed(0)} MiB over the start`);
+      assert.equal(await tlsStat(certs, s.port, "curr_connections") >= 1, true);
+    } finally {
+      await s.stop();
+      await certs.remove();
+    }
+  },
+});

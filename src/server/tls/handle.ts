@@ -41,7 +41,13 @@ export interface NativeSink {
   data(borrowed: Uint8Array): void;
   /** The end (null) or a failed read, as node's status. */
   end(status: number | null): void;
+  /** The write `write()` left pending is done: 0, or a negative errno. */
+  written(status: number): void;
 }
+
+/** What `write()` says: written at once, or `NativeSink.written` follows (else a negative errno). */
+export const WRITTEN = 0;
+export const PENDING = 1;
 
 /** libuv's end of stream, as onread reports it. */
 const UV_EOF = -4095;
@@ -74,6 +80,12 @@ function isStreamHandle(h: Partial<StreamHandle> | null | undefined): h is Strea
 
 /** One connection's native TLS and TCP handles, read and written without node's streams. */
 export class NativeTls {
+  /** The one write request, reused: the handle keeps one write in flight (`current_write_obj`). */
+  private readonly req = {
+    buffer: null as Uint8Array | null,
+    oncomplete: (_status: number) => {},
+  };
+
   private constructor(
     private readonly tls: TlsHandle,
     private readonly tcp: StreamHandle & { unref(): void },
@@ -98,6 +110,11 @@ export class NativeTls {
     const cipher = cipherBuf ??= new Uint8Array(READ_SIZE);
     const clear = clearBuf ??= new Uint8Array(READ_SIZE);
     const nread = () => st.streamBaseState[st.kReadBytesOrError];
+    const req = this.req;
+    req.oncomplete = (status) => {
+      req.buffer = null;
+      sink.written(status);
+    };
     tls.useUserBuffer(clear);
     tls.onread = () => {
       const n = nread();
@@ -131,15 +148,19 @@ export class NativeTls {
   }
 
   /**
-   * Encrypts and writes `data` (the handle copies it in); `done(status)` once written. The handle
-   * keeps one write in flight: the next write waits for this one's `done`.
+   * Encrypts and writes `data` (the handle copies it in): WRITTEN, PENDING (the sink hears when it
+   * is done; no other write may start before) or a negative errno.
    */
-  write(data: Uint8Array, done: (status: number) => void): number {
-    const req = { buffer: data, oncomplete: done };
+  write(data: Uint8Array): number {
+    const req = this.req;
+    // Kept until the write completes, as node's WriteWrap keeps its buffer.
+    req.buffer = data;
     const status = this.tls.writeBuffer(req, data);
-    if (status < 0) return status;
-    if (this.st.streamBaseState[this.st.kLastWriteWasAsync] === 0) done(0);
-    return 0;
+    if (status < 0 || this.st.streamBaseState[this.st.kLastWriteWasAsync] === 0) {
+      req.buffer = null;
+      return status < 0 ? status : WRITTEN;
+    }
+    return PENDING;
   }
 }
 

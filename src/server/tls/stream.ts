@@ -7,7 +7,7 @@
  * otherwise through the socket's `data` events and write().
  */
 import type { TLSSocket } from "node:tls";
-import { errnoName, NativeTls } from "./handle.ts";
+import { errnoName, NativeTls, WRITTEN } from "./handle.ts";
 
 const PAUSE_AT = 64 * 1024;
 
@@ -44,8 +44,9 @@ export class TlsStream {
   private error: unknown = null;
   private closed = false;
   private readonly native: NativeTls | null;
-  /** The native write in flight, if one is. */
+  /** The native write in flight, if one is, and how to settle it. */
   private inflight: Promise<number> | null = null;
+  private settle: { n: number; resolve(n: number): void; reject(err: unknown): void } | null = null;
 
   constructor(
     private readonly socket: TLSSocket,
@@ -61,6 +62,7 @@ export class TlsStream {
       this.native.start({
         data: (borrowed) => this.arrived(borrowed, true),
         end: (status) => this.finish(status === null ? null : statusError(status, "read")),
+        written: (status) => this.written(status),
       });
     } else {
       socket.on("data", (chunk: Uint8Array) => this.arrived(chunk, false));
@@ -111,6 +113,9 @@ export class TlsStream {
       const gone = this.error ?? new Deno.errors.BadResource("the connection is closed");
       for (const fail of this.writes) fail(gone);
       this.writes.clear();
+      const s = this.settle;
+      this.settle = null;
+      s?.reject(gone);
     }
   }
 
@@ -157,25 +162,23 @@ export class TlsStream {
     if (this.inflight !== null) {
       return this.inflight.then(() => this.write(part), () => this.write(part));
     }
-    let settled: ((status: number) => void) | null = null;
-    let early: number | null = null;
-    const status = native.write(part, (s) => settled === null ? (early = s) : settled(s));
+    const status = native.write(part);
+    if (status === WRITTEN) return Promise.resolve(part.length);
     if (status < 0) return Promise.reject(statusError(status, "write"));
-    if (early !== null) {
-      return early < 0 ? Promise.reject(statusError(early, "write")) : Promise.resolve(part.length);
-    }
-    const written = new Promise<number>((resolve, reject) => {
-      const fail = (err: unknown) => reject(err);
-      this.writes.add(fail);
-      settled = (s) => {
-        this.inflight = null;
-        if (!this.writes.delete(fail)) return;
-        if (s < 0) reject(statusError(s, "write"));
-        else resolve(part.length);
-      };
+    this.inflight = new Promise<number>((resolve, reject) => {
+      this.settle = { n: part.length, resolve, reject };
     });
-    this.inflight = written;
-    return written;
+    return this.inflight;
+  }
+
+  /** The native write in flight is done (`status` 0) or failed. */
+  private written(status: number): void {
+    const s = this.settle;
+    this.settle = null;
+    this.inflight = null;
+    if (s === null) return;
+    if (status < 0) s.reject(statusError(status, "write"));
+    else s.resolve(s.n);
   }
 
   close(): void {
