@@ -28,7 +28,7 @@ interface StreamHandle {
 
 interface TlsHandle extends StreamHandle {
   /** 0 or a negative errno; the shared state then says whether `req` completes later. */
-  writeBuffer(req: { oncomplete(status: number): void }, data: Uint8Array): number;
+  writeBuffer(req: { oncomplete: ((status: number) => void) | null }, data: Uint8Array): number;
   /** Ciphertext from the TCP handle, decrypted at once (copied in, not kept). */
   receive(data: Uint8Array): void;
   emitEof(): void;
@@ -48,6 +48,14 @@ export interface NativeSink {
 /** What `write()` says: written at once, or `NativeSink.written` follows (else a negative errno). */
 export const WRITTEN = 0;
 export const PENDING = 1;
+
+/**
+ * The handle takes this much cleartext into TLS in one write (MAX_CLEAR_IN in Deno's tls_wrap.rs)
+ * and keeps the rest until the socket drains; a write made before then would drop that rest.
+ */
+const TAKEN_AT_ONCE = 48 * 1024;
+/** Bytes written without waiting to hear that they reached the socket; then a write waits. */
+const AHEAD = 64 * 1024;
 
 /** libuv's end of stream, as onread reports it. */
 const UV_EOF = -4095;
@@ -80,11 +88,15 @@ function isStreamHandle(h: Partial<StreamHandle> | null | undefined): h is Strea
 
 /** One connection's native TLS and TCP handles, read and written without node's streams. */
 export class NativeTls {
-  /** The one write request, reused: the handle keeps one write in flight (`current_write_obj`). */
-  private readonly req = {
-    buffer: null as Uint8Array | null,
-    oncomplete: (_status: number) => {},
-  };
+  /**
+   * The one write request, reused. The handle reports only the last write, once every write before
+   * it is on the socket too, and calls `oncomplete` only if it is a function then: a write that
+   * does not wait leaves it null and costs no call into JS.
+   */
+  private readonly req: { oncomplete: ((status: number) => void) | null } = { oncomplete: null };
+  /** Bytes handed to the handle since it last said that everything was written. */
+  private unacked = 0;
+  private done: (status: number) => void = () => {};
 
   private constructor(
     private readonly tls: TlsHandle,
@@ -110,9 +122,9 @@ export class NativeTls {
     const cipher = cipherBuf ??= new Uint8Array(READ_SIZE);
     const clear = clearBuf ??= new Uint8Array(READ_SIZE);
     const nread = () => st.streamBaseState[st.kReadBytesOrError];
-    const req = this.req;
-    req.oncomplete = (status) => {
-      req.buffer = null;
+    this.done = (status) => {
+      this.req.oncomplete = null;
+      this.unacked = 0;
       sink.written(status);
     };
     tls.useUserBuffer(clear);
@@ -148,19 +160,21 @@ export class NativeTls {
   }
 
   /**
-   * Encrypts and writes `data` (the handle copies it in): WRITTEN, PENDING (the sink hears when it
-   * is done; no other write may start before) or a negative errno.
+   * Encrypts and writes `data`, which the handle copies in: WRITTEN (the caller may go on), PENDING
+   * (the sink hears when every byte is on the socket; nothing may be written before) or a negative
+   * errno. A write waits when it is longer than the handle takes at once, or when AHEAD bytes
+   * went out since the last wait, so a client that does not read holds at most that much here.
    */
   write(data: Uint8Array): number {
-    const req = this.req;
-    // Kept until the write completes, as node's WriteWrap keeps its buffer.
-    req.buffer = data;
-    const status = this.tls.writeBuffer(req, data);
-    if (status < 0 || this.st.streamBaseState[this.st.kLastWriteWasAsync] === 0) {
-      req.buffer = null;
-      return status < 0 ? status : WRITTEN;
-    }
-    return PENDING;
+    // The handle ignores an empty write and would never report it.
+    if (data.length === 0) return WRITTEN;
+    const wait = data.length > TAKEN_AT_ONCE || this.unacked + data.length > AHEAD;
+    this.req.oncomplete = wait ? this.done : null;
+    const status = this.tls.writeBuffer(this.req, data);
+    if (status < 0) return status;
+    if (wait && this.st.streamBaseState[this.st.kLastWriteWasAsync] !== 0) return PENDING;
+    this.unacked += data.length;
+    return WRITTEN;
   }
 }
 
