@@ -89,14 +89,16 @@ function isStreamHandle(h: Partial<StreamHandle> | null | undefined): h is Strea
 /** One connection's native TLS and TCP handles, read and written without node's streams. */
 export class NativeTls {
   /**
-   * The one write request, reused. The handle reports only the last write, once every write before
-   * it is on the socket too, and calls `oncomplete` only if it is a function then: a write that
-   * does not wait leaves it null and costs no call into JS.
+   * The one write request, reused: the handle calls its `oncomplete` once every write made so far
+   * is on the socket (once for several writes when they come faster than the socket drains).
    */
-  private readonly req: { oncomplete: ((status: number) => void) | null } = { oncomplete: null };
+  private readonly req = { oncomplete: (_status: number) => {} };
   /** Bytes handed to the handle since it last said that everything was written. */
   private unacked = 0;
-  private done: (status: number) => void = () => {};
+  /** Whether a write waits for `oncomplete` (PENDING was returned). */
+  private waiting = false;
+  /** Called once everything written is on the socket (a closing connection waits for it). */
+  private whenFlushed: (() => void) | null = null;
 
   private constructor(
     private readonly tls: TlsHandle,
@@ -122,10 +124,15 @@ export class NativeTls {
     const cipher = cipherBuf ??= new Uint8Array(READ_SIZE);
     const clear = clearBuf ??= new Uint8Array(READ_SIZE);
     const nread = () => st.streamBaseState[st.kReadBytesOrError];
-    this.done = (status) => {
-      this.req.oncomplete = null;
+    this.req.oncomplete = (status) => {
       this.unacked = 0;
-      sink.written(status);
+      const flushed = this.whenFlushed;
+      this.whenFlushed = null;
+      flushed?.();
+      if (this.waiting) {
+        this.waiting = false;
+        sink.written(status);
+      } else if (status < 0) sink.end(status);
     };
     tls.useUserBuffer(clear);
     tls.onread = () => {
@@ -168,13 +175,19 @@ export class NativeTls {
   write(data: Uint8Array): number {
     // The handle ignores an empty write and would never report it.
     if (data.length === 0) return WRITTEN;
-    const wait = data.length > TAKEN_AT_ONCE || this.unacked + data.length > AHEAD;
-    this.req.oncomplete = wait ? this.done : null;
     const status = this.tls.writeBuffer(this.req, data);
     if (status < 0) return status;
-    if (wait && this.st.streamBaseState[this.st.kLastWriteWasAsync] !== 0) return PENDING;
+    if (this.st.streamBaseState[this.st.kLastWriteWasAsync] === 0) return WRITTEN;
     this.unacked += data.length;
-    return WRITTEN;
+    if (data.length <= TAKEN_AT_ONCE && this.unacked <= AHEAD) return WRITTEN;
+    this.waiting = true;
+    return PENDING;
+  }
+
+  /** Calls `then` once every byte written so far is on the socket (at once when it is). */
+  flushed(then: () => void): void {
+    if (this.unacked === 0 && !this.waiting) then();
+    else this.whenFlushed = then;
   }
 }
 

@@ -10,6 +10,8 @@ import type { TLSSocket } from "node:tls";
 import { errnoName, NativeTls, WRITTEN } from "./handle.ts";
 
 const PAUSE_AT = 64 * 1024;
+/** How long a closed connection's last answers may take to reach the socket before it is cut. */
+const LINGER_MS = 2000;
 
 interface PendingRead {
   buf: Uint8Array;
@@ -184,8 +186,22 @@ export class TlsStream {
   close(): void {
     if (this.closed) throw new Deno.errors.BadResource("the connection is closed");
     this.closed = true;
-    this.socket.destroy();
+    if (this.native === null) this.socket.destroy();
+    else this.destroyFlushed(this.native);
     this.finish(null);
+  }
+
+  /**
+   * Destroys the socket once the answers written to the native handle are on it (destroying drops
+   * what it still queues), or after LINGER_MS for a client that does not read them.
+   */
+  private destroyFlushed(native: NativeTls): void {
+    const timer = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    Deno.unrefTimer(timer);
+    native.flushed(() => {
+      clearTimeout(timer);
+      this.socket.destroy();
+    });
   }
 
   closeWrite(): Promise<void> {
