@@ -6,7 +6,7 @@
  * Both buffers are only borrowed for the length of a callback: every byte is consumed or copied
  * before it returns, as the handles do with what they are given. These are node's stream_base
  * internals as Deno 2.9 has them (`onread`, `useUserBuffer`, `writeBuffer`, `receive`, the shared
- * `streamBaseState`); where one is missing, `nativeTls` returns null and the socket is used as a
+ * `streamBaseState`); where one is missing, `NativeTls.of` returns null and the socket is used as a
  * stream.
  */
 import process from "node:process";
