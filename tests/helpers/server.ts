@@ -132,7 +132,21 @@ function threadsUnderTest(args: string[]): string[] {
  * Our server, on free ports (memcached and HTTP) unless the args choose them; with `nofile`, under
  * that `ulimit -n` (set by a shell that then execs the runtime).
  */
-export function startOurs(args: string[] = [], nofile?: number): Promise<Child> {
+export async function startOurs(args: string[] = [], nofile?: number): Promise<Child> {
+  // A port free a moment ago can be taken meanwhile (another process, or an outgoing connection's
+  // source port): pick fresh ones then, where the test did not choose them.
+  const choosesPorts = args.includes("-p") || args.includes("--http-port");
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOursOnce(args, nofile);
+    } catch (err) {
+      const taken = /Address already in use/.test((err as Error).message);
+      if (!taken || choosesPorts || attempt === 3) throw err;
+    }
+  }
+}
+
+function startOursOnce(args: string[], nofile?: number): Promise<Child> {
   const port = args.includes("-p") ? Number(args[args.indexOf("-p") + 1]) : freePort();
   const httpPort = args.includes("--http-port")
     ? Number(args[args.indexOf("--http-port") + 1])
