@@ -4,31 +4,10 @@
  * seeded randomness so a failure names its seed.
  */
 import assert from "node:assert/strict";
-import { RawClient } from "../helpers/client.ts";
 import { generator } from "../helpers/random.ts";
-import { type Child, startOurs } from "../helpers/server.ts";
-import { clientsOnEveryThread } from "../helpers/threads.ts";
+import { clientsOnEveryThread, closeAll, THREADS, withThreads } from "../helpers/threads.ts";
 
-const THREADS = 2;
 const CLIENTS = 8;
-
-async function withThreads(args: string[], run: (child: Child) => Promise<void>): Promise<void> {
-  const child = await startOurs(["-t", String(THREADS), ...args]);
-  // The signal handlers are installed once every thread is up: the start-up line says so.
-  await child.waitForOutput(/listening/);
-  try {
-    await run(child);
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
-  const status = await child.stop();
-  assert.equal(status.code, 0, child.output());
-}
-
-function closeAll(clients: RawClient[]): void {
-  for (const c of clients) c.close();
-}
 
 Deno.test("-t 2: clients incrementing one key on both threads lose no increment", async () => {
   await withThreads([], async ({ port }) => {
