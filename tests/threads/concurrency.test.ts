@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { generator } from "../helpers/random.ts";
-import { clientsOnEveryThread, closeAll, THREADS, withThreads } from "../helpers/threads.ts";
+import {
+  clientsOnEveryThread,
+  closeAll,
+  onThread,
+  THREADS,
+  withThreads,
+} from "../helpers/threads.ts";
 
 const CLIENTS = 8;
 
@@ -178,6 +184,28 @@ Deno.test("-t 2: flush_all and cache_memlimit while both threads write", async (
     }
     const stats = await admin.call("stats\r\n", "END\r\n");
     assert.match(stats, /STAT limit_maxbytes 8388608\r\n/);
+    closeAll(clients);
+  });
+});
+
+Deno.test("-t 2: a set made after flush_all on the other thread is kept, across clock ticks", async () => {
+  await withThreads([], async ({ port }) => {
+    const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
+    const [flusher] = await onThread(clients, 0);
+    const [writer] = await onThread(clients, 1);
+    // Each thread's clock ticks on its own timer: for a moment every second one may read the
+    // second before the other's. 2.5 s of rounds cross two ticks.
+    const until = Date.now() + 2500;
+    for (let round = 0; Date.now() < until; round++) {
+      assert.equal(await flusher.call("flush_all\r\n"), "OK\r\n");
+      const key = `after${round}`;
+      assert.equal(await writer.call(`set ${key} 0 0 1\r\nx\r\n`), "STORED\r\n");
+      assert.equal(
+        await writer.call(`get ${key}\r\n`, "END\r\n"),
+        `VALUE ${key} 0 1\r\nx\r\nEND\r\n`,
+        `round ${round}: a set made after the flush_all was flushed`,
+      );
+    }
     closeAll(clients);
   });
 });
