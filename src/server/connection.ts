@@ -48,6 +48,16 @@ export async function serveConnection(
   const counters = ctx.store.counters;
   // With --fsync always, replies wait until the changes they acknowledge are on disk.
   const durability = ctx.persistence?.durability ?? null;
+  // The connection leaves the figures when it is closed, whoever closes it (the idle timeout,
+  // shutdown): a client that sees the close and asks `stats` must not still be counted.
+  let counted = true;
+  const uncount = () => {
+    if (!counted) return;
+    counted = false;
+    connectionClosed(ctx, info);
+    unlistConnection(ctx, info);
+    counters.curr_connections--;
+  };
   const info = listConnection(ctx, {
     id: newConnectionId(),
     addr,
@@ -55,6 +65,7 @@ export async function serveConnection(
     state: "conn_parse_cmd",
     lastCommand: ctx.store.clock.now,
     close: () => {
+      uncount();
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -180,9 +191,6 @@ export async function serveConnection(
   } finally {
     limits.release(held);
     session?.close?.();
-    connectionClosed(ctx, info);
-    unlistConnection(ctx, info);
-    counters.curr_connections--;
     info.close();
     // A buffer grown for a value that never came whole is given back now, not at the next GC.
     if (buf.length > INITIAL_READ) freeNow(buf);
