@@ -87,15 +87,6 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
   // Every thread's listener on a port must ask for SO_REUSEPORT, and then the kernel spreads the
   // port's connections over them.
   const sharing: PortSharing = { reusePort: config.threads > 1, checkFree: role === undefined };
-  const spawned = role === undefined && config.threads > 1
-    ? spawnThreads(new URL(import.meta.url), config.threads, {
-      onShutdown: () => ctx.requestShutdown(),
-      onRefreshCerts: (from) => {
-        tls?.reload();
-        threads?.refreshCerts(from);
-      },
-    })
-    : null;
   numberConnections(role?.index ?? 0, config.threads);
 
   let requestShutdown!: () => void;
@@ -203,15 +194,23 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     for (const l of listeners) l.close();
     httpListener?.close();
     for (const s of udpSockets) s.close();
-    spawned?.abandon();
     store.stopSweeper();
     clock.stop();
     throw err;
   }
   // The other threads open their doors before this one accepts anything: clients waiting in the
-  // backlog hold no descriptor, so none can take the ones the threads need to start.
+  // backlog hold no descriptor, so none can take the ones the threads need to start. They start
+  // only now because counting the descriptors opens every free one for a moment: a thread loading
+  // its modules meanwhile failed with "Too many open files" under a low ulimit -n.
   let threads: Threads | null = null;
-  if (spawned !== null) {
+  if (role === undefined && config.threads > 1) {
+    const spawned = spawnThreads(new URL(import.meta.url), config.threads, {
+      onShutdown: () => ctx.requestShutdown(),
+      onRefreshCerts: (from) => {
+        tls?.reload();
+        threads?.refreshCerts(from);
+      },
+    });
     try {
       threads = await spawned.open({
         config,

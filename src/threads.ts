@@ -58,8 +58,6 @@ export interface ThreadEvents {
  */
 export function spawnThreads(entry: URL, count: number, events: ThreadEvents): {
   open(role: Omit<ThreadRole, "index">): Promise<Threads>;
-  /** Ends the workers unstarted (the doors could not open). */
-  abandon(): void;
 } {
   const workers: Worker[] = [];
   const started: Promise<void>[] = [];
@@ -108,7 +106,6 @@ export function spawnThreads(entry: URL, count: number, events: ThreadEvents): {
     for (const w of workers) w.terminate();
   };
   return {
-    abandon,
     async open(role) {
       shutdownGraceMs = role.config.shutdownGraceMs;
       workers.forEach((w, i) =>
