@@ -142,7 +142,9 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
       }
     }
     if (config.port !== 0) {
-      const addrs = role?.tcp ??
+      // With ssl_session_cache, thread 0 alone serves the TLS addresses: a session resumes only
+      // in the isolate that issued it (Deno's node:tls keeps its ticket keys per isolate).
+      const addrs = role?.tcp.filter((a) => !(a.tls && config.tls.sessionCache)) ??
         listenAddresses(config.listen, Math.max(config.port, 0), config.tls.enabled);
       for (const addr of addrs) {
         const tcp = await bindOrExplain(

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient } from "../helpers/client.ts";
+import { clientsOnEveryThread, closeAll } from "../helpers/threads.ts";
 import {
   makeCerts,
   NO_OPENSSL,
@@ -302,6 +303,53 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 200)); // the other thread's message
       assert.deepEqual(await names(), ["other"]);
       c.close();
+    } finally {
+      await s.stop();
+      await certs.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "-t 2 with ssl_session_cache: every reconnect resumes its session; plain still spreads",
+  ignore: NO_OPENSSL,
+  async fn() {
+    const certs = await makeCerts();
+    const plain = freePort();
+    const secure = freePort();
+    const s = await startOurs([
+      ...tlsArgs(certs, "-o", "ssl_session_cache"),
+      "-t",
+      "2",
+      "-p",
+      String(secure),
+      "-l",
+      `notls:127.0.0.1:${plain},127.0.0.1:${secure}`,
+    ]);
+    try {
+      // TLS 1.2, as memcached's t/ssl_session_resumption.t forces: five reconnects with the first
+      // connection's session, each from a new source port the kernel may give either thread; four
+      // times (right after the start, the first run can meet thread 0 alone).
+      for (let run = 0; run < 4; run++) {
+        const out = await new Deno.Command("openssl", {
+          args: [
+            "s_client",
+            "-connect",
+            `127.0.0.1:${secure}`,
+            "-tls1_2",
+            "-reconnect",
+            "-CAfile",
+            certs.ca,
+          ],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.equal(text.match(/^Reused, TLSv1\.2/gm)?.length, 5, `run ${run}:\n${text}`);
+      }
+      const clients = await clientsOnEveryThread(plain, 8);
+      closeAll(clients);
     } finally {
       await s.stop();
       await certs.remove();
