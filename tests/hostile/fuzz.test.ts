@@ -233,23 +233,6 @@ Deno.test(`fuzz: ${FRAMES} seeded text, binary and HTTP frames (seed ${SEED})`, 
     assert.equal(await c.call("flush_all\r\n", "\r\n"), "OK\r\n");
     c.close();
     await storeSentinels(server.port);
-    {
-      const d = await RawClient.connect(server.port);
-      console.log(
-        JSON.stringify(
-          await d.call(
-            "get sentinel0\r\nset x 0 0 1\r\nx\r\nget x\r\nmg x v t c\r\nmn\r\n",
-            "MN\r\n",
-          ),
-        ),
-      );
-      console.log(
-        (await d.call("stats\r\n", "END\r\n")).split("\r\n").filter((l) =>
-          /time|flush|curr_items|total_items|evict|reclaim|limit_maxbytes|bytes /.test(l)
-        ).join(" | "),
-      );
-      d.close();
-    }
     await assertHealthy(server, `after ${FRAMES} fuzz frames (seed ${SEED})`);
   } finally {
     for (const c of conns) c.close();

@@ -193,8 +193,8 @@ Deno.test("-t 2: a set made after flush_all on the other thread is kept, across 
     const clients = await clientsOnEveryThread(port, CLIENTS, THREADS);
     const [flusher] = await onThread(clients, 0);
     const [writer] = await onThread(clients, 1);
-    // Each thread's clock ticks on its own timer: for a moment every second one may read the
-    // second before the other's. 2.5 s of rounds cross two ticks.
+    // Each thread's timer ticks at its own moment: were each to keep its own second, one would
+    // read the second before the other's for a moment every second. 2.5 s of rounds cross two.
     const until = Date.now() + 2500;
     for (let round = 0; Date.now() < until; round++) {
       assert.equal(await flusher.call("flush_all\r\n"), "OK\r\n");
