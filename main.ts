@@ -319,7 +319,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
-  await setupLogging(config.verbosity, config.logFormat);
+  setupLogging(config.verbosity, config.logFormat);
   for (const flag of config.ignored) log.warn("ignoring {flag}", { flag });
   if (config.httpTokenOnCommandLine) {
     log.warn(
@@ -449,7 +449,7 @@ function serveAsWorker(): void {
   scope.onmessage = async (e) => {
     const m = e.data;
     if (m.type === "start") {
-      await setupLogging(m.role.config.verbosity, m.role.config.logFormat);
+      setupLogging(m.role.config.verbosity, m.role.config.logFormat);
       try {
         server = await startServer(m.role.config, m.role);
       } catch (err) {

@@ -1,26 +1,39 @@
 import {
-  configure,
+  configureSync,
   getConsoleSink,
   getLogger,
   jsonLinesFormatter,
   type LogLevel,
 } from "@logtape/logtape";
 
+let format: "text" | "json" = "text";
+/** The verbosity the log follows now; the `verbosity` command changes it while the server runs. */
+let verbosity = -1;
+
 /**
- * Sets up LogTape once: the start-up line by default, -v adds connections and errors, -vv every
+ * Sets up LogTape: the start-up line by default, -v adds connections and errors, -vv every
  * command and HTTP request; `json` writes one JSON object per line for log shippers.
  */
-export async function setupLogging(verbosity: number, format: "text" | "json"): Promise<void> {
-  const level: LogLevel = verbosity >= 2 ? "trace" : verbosity === 1 ? "debug" : "info";
+export function setupLogging(level: number, logFormat: "text" | "json"): void {
+  format = logFormat;
+  verbosity = -1;
+  followVerbosity(level);
+}
+
+/** Logs at `level` (0, 1 = -v, 2 = -vv) from now on; nothing to do when it is already so. */
+export function followVerbosity(level: number): void {
+  if (level === verbosity) return;
+  verbosity = level;
+  const lowest: LogLevel = level >= 2 ? "trace" : level === 1 ? "debug" : "info";
   const console = format === "json"
     ? getConsoleSink({ formatter: jsonLinesFormatter })
     : getConsoleSink();
-  await configure({
+  configureSync({
     reset: true,
     sinks: { console },
     loggers: [
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
-      { category: ["memcached"], lowestLevel: level, sinks: ["console"] },
+      { category: ["memcached"], lowestLevel: lowest, sinks: ["console"] },
     ],
   });
 }
@@ -66,7 +79,7 @@ function startsWith(bytes: Uint8Array, at: number, text: string): boolean {
 
 const latin1 = new TextDecoder("latin1");
 
-/** True when -vv asked for every command (checked once per session, not per request). */
+/** True while -vv (or `verbosity 2`) asks for every command: read per command, so it is cheap. */
 export function tracing(): boolean {
-  return commands.isEnabledFor("trace");
+  return verbosity >= 2;
 }

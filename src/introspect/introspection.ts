@@ -13,6 +13,7 @@ import { ntotalOf } from "./items.ts";
 import { PrefixStats } from "./prefix.ts";
 import { RuntimeSettings } from "./settings.ts";
 import { followOtherThreads, StoreTap } from "./tap.ts";
+import { followVerbosity } from "../log.ts";
 import { WATCH_CELLS, WatchHub } from "./watch.ts";
 
 export class Introspection {
@@ -59,14 +60,21 @@ export class Introspection {
     } else store.onAcquire = () => this.watch.sync();
   }
 
-  /** At -t N: follows what the other threads changed (their watchers, `stats detail`). */
+  /** At -t N: follows what the other threads changed (their watchers, `stats detail`, `verbosity`). */
   sync(): void {
     this.watch.sync();
+    followVerbosity(this.settings.verbosity);
     const detail = this.settings.detail;
     if (detail !== this.prefixes.enabled) {
       this.prefixes.enabled = detail;
       this.tap.refresh();
     }
+  }
+
+  /** `verbosity`: this thread logs so at once, the others before their next batch. */
+  setVerbosity(level: number): void {
+    this.settings.verbosity = level;
+    followVerbosity(level);
   }
 
   setDetail(on: boolean): void {

@@ -132,3 +132,34 @@ Deno.test("an HTTP client that leaves mid-answer is no warning without -v, a -v 
     verbose,
   );
 });
+
+Deno.test("the verbosity command changes what is logged while the server runs, on every thread", async () => {
+  for (const threads of ["1", "2"]) {
+    const out = await withServer(["-t", threads], async (s) => {
+      const admin = await RawClient.connect(s.port);
+      // Open before the change: its commands are traced once verbosity 2 comes, as memcached's.
+      const early = await RawClient.connect(s.port);
+      await early.call("get before\r\n", "END\r\n");
+      assert.equal(await admin.call("verbosity 2\r\n"), "OK\r\n");
+      await early.call("get during\r\n", "END\r\n");
+      // New connections land on either thread at -t 2.
+      for (let i = 0; i < 8; i++) {
+        const c = await RawClient.connect(s.port);
+        await c.call(`get during${i}\r\n`, "END\r\n");
+        c.close();
+      }
+      assert.equal(await admin.call("verbosity 0\r\n"), "OK\r\n");
+      await early.call("get after\r\n", "END\r\n");
+      const c = await RawClient.connect(s.port);
+      await c.call("get after2\r\n", "END\r\n");
+      c.close();
+      early.close();
+      admin.close();
+    });
+    assert.doesNotMatch(out, /<\d+ get before\n/, `-t ${threads}`);
+    assert.match(out, /<\d+ get during\n/, `-t ${threads}`);
+    for (let i = 0; i < 8; i++) assert.match(out, new RegExp(`<\\d+ get during${i}\\n`));
+    assert.match(out, /connection \d+ from/, `-t ${threads}: verbosity 2 logs connections too`);
+    assert.doesNotMatch(out, /<\d+ get after/, `-t ${threads}`);
+  }
+});

@@ -15,12 +15,12 @@ import { MECHANISMS, saslCommand } from "./sasl.ts";
 import { H, HEADER_BYTES, Op, readU16, readU32, REQUEST_MAGIC, Status } from "./wire.ts";
 
 export class BinarySession extends BinaryRequest implements Session {
-  /** The connection id for -vv command lines, 0 when not tracing. */
+  /** The connection id for -vv command lines (0 for none, as for UDP). */
   private readonly traceId: number;
 
   constructor(ctx: ServerContext, conn: ConnectionInfo | null) {
     super(ctx, conn);
-    this.traceId = conn !== null && tracing() ? conn.id : 0;
+    this.traceId = conn?.id ?? 0;
   }
 
   consume(buf: Uint8Array, start: number, end: number, out: Output): number {
@@ -82,7 +82,7 @@ export class BinarySession extends BinaryRequest implements Session {
     if (keyLength > MAX_KEY_LENGTH) return this.fatal(Status.EINVAL, after);
 
     const key = b.subarray(keyAt, after);
-    if (this.traceId !== 0) traceBinary(this.traceId, opcode, key);
+    if (this.traceId !== 0 && tracing()) traceBinary(this.traceId, opcode, key);
     const bare = extLength === 0 && keyLength === 0 && bodyLength === 0;
     switch (opcode) {
       case Op.GET:

@@ -277,7 +277,7 @@ export function verbosityCommand(r: CommandLine, next: number): number {
     r.reply("CLIENT_ERROR bad command line format", quiet);
     return next;
   }
-  introspection(r.ctx).settings.verbosity = Math.min(level, 2);
+  introspection(r.ctx).setVerbosity(Math.min(level, 2));
   r.reply("OK", quiet);
   return next;
 }

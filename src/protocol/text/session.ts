@@ -43,12 +43,12 @@ const MAX_GET_LINE = 4 * 1024 * 1024;
 export class TextSession extends CommandLine implements Session {
   /** With -Y, requests go to this gate until the client has authenticated. */
   private auth: TextAuthGate | null;
-  /** The connection id for -vv command lines, 0 when not tracing. */
+  /** The connection id for -vv command lines (0 for none, as for UDP). */
   private readonly traceId: number;
 
   constructor(ctx: ServerContext, conn: ConnectionInfo | null) {
     super(ctx, conn);
-    this.traceId = conn !== null && tracing() ? conn.id : 0;
+    this.traceId = conn?.id ?? 0;
     this.auth = ctx.config.authFile !== null ? new TextAuthGate(ctx) : null;
   }
 
@@ -88,7 +88,7 @@ export class TextSession extends CommandLine implements Session {
       const mark = out.length;
       const next = this.command(pos, lineEnd, nl + 1, end);
       if (next === NEED_MORE) return pos;
-      if (this.traceId !== 0) {
+      if (this.traceId !== 0 && tracing()) {
         traceCommand(this.traceId, latin1.decode(buf.subarray(pos, lineEnd)));
         // As memcached: meta and stats answers are not logged.
         if (!this.tokenIs(0, "stats") && !(buf[this.tok[0]] === 109 && this.tokenLength(0) === 2)) {
