@@ -14,7 +14,7 @@ import { httpTls } from "./src/config_tls.ts";
 import { type ServerContext, VERSION } from "./src/context.ts";
 import { ConnectionTable, SPARE_SLOTS } from "./src/introspect/conns.ts";
 import { introspection } from "./src/introspect/introspection.ts";
-import { log, setupLogging } from "./src/log.ts";
+import { followVerbosity, log, setupLogging } from "./src/log.ts";
 import { memcachedSessions } from "./src/protocol/sessions.ts";
 import { Limits, LIMITS_BYTES } from "./src/limits.ts";
 import { countingRefused, DescriptorError, fitDescriptors } from "./src/server/descriptors.ts";
@@ -112,8 +112,9 @@ export async function startServer(config: Config, role?: ThreadRole): Promise<Ru
     persistence: persistence ?? undefined,
     tls: tls ?? undefined,
   };
-  // Hot-key sampling starts with the server, not with the first question about it.
-  introspection(ctx);
+  // Hot-key sampling starts with the server, not with the first question about it; the
+  // `verbosity` command reaches this thread's log through it.
+  introspection(ctx).followVerbosity = followVerbosity;
 
   // The HTTP app is built before any door opens, so that the doors open together: a client that
   // finds memcached answering finds HTTP answering too. At -vv every request is logged, so none

@@ -13,7 +13,6 @@ import { ntotalOf } from "./items.ts";
 import { PrefixStats } from "./prefix.ts";
 import { RuntimeSettings } from "./settings.ts";
 import { followOtherThreads, StoreTap } from "./tap.ts";
-import { followVerbosity } from "../log.ts";
 import { WATCH_CELLS, WatchHub } from "./watch.ts";
 
 export class Introspection {
@@ -23,6 +22,8 @@ export class Introspection {
   readonly tap: StoreTap;
   /** What `verbosity`, `lru_crawler enable|disable`, `stats detail` and `stats sizes_*` set. */
   readonly settings: RuntimeSettings;
+  /** Makes this thread log at a verbosity (main.ts sets the log's; none in in-process tests). */
+  followVerbosity: (level: number) => void = () => {};
 
   constructor(ctx: ServerContext) {
     const store = ctx.store;
@@ -63,7 +64,7 @@ export class Introspection {
   /** At -t N: follows what the other threads changed (their watchers, `stats detail`, `verbosity`). */
   sync(): void {
     this.watch.sync();
-    followVerbosity(this.settings.verbosity);
+    this.followVerbosity(this.settings.verbosity);
     const detail = this.settings.detail;
     if (detail !== this.prefixes.enabled) {
       this.prefixes.enabled = detail;
@@ -74,7 +75,7 @@ export class Introspection {
   /** `verbosity`: this thread logs so at once, the others before their next batch. */
   setVerbosity(level: number): void {
     this.settings.verbosity = level;
-    followVerbosity(level);
+    this.followVerbosity(level);
   }
 
   setDetail(on: boolean): void {
