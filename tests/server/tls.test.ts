@@ -10,6 +10,7 @@ import {
   makeCerts,
   NO_OPENSSL,
   peerName,
+  type TestCerts,
   tlsArgs,
   tlsClient,
   tryVersion,
@@ -22,20 +23,26 @@ import {
   startOurs,
 } from "../helpers/server.ts";
 
+/** Our server with TLS on `secure` (its -p) beside a plain `notls:` listener on `plain`. */
+async function tlsBesidePlain(certs: TestCerts, ...more: string[]) {
+  const plain = freePort();
+  const secure = freePort();
+  const s = await startOurs([
+    ...tlsArgs(certs, ...more),
+    "-p",
+    String(secure),
+    "-l",
+    `notls:127.0.0.1:${plain},127.0.0.1:${secure}`,
+  ]);
+  return { s, plain, secure };
+}
+
 Deno.test({
   name: "-Z: TLS and a notls: listener serve one store",
   ignore: NO_OPENSSL,
   async fn() {
     const certs = await makeCerts();
-    const plain = freePort();
-    const secure = freePort();
-    const s = await startOurs([
-      ...tlsArgs(certs),
-      "-p",
-      String(secure),
-      "-l",
-      `notls:127.0.0.1:${plain},127.0.0.1:${secure}`,
-    ]);
+    const { s, plain, secure } = await tlsBesidePlain(certs);
     try {
       const t = await tlsClient(certs, secure);
       assert.equal(await t.call("set k 0 0 3\r\nabc\r\n"), "STORED\r\n");
@@ -315,17 +322,7 @@ Deno.test({
   ignore: NO_OPENSSL,
   async fn() {
     const certs = await makeCerts();
-    const plain = freePort();
-    const secure = freePort();
-    const s = await startOurs([
-      ...tlsArgs(certs, "-o", "ssl_session_cache"),
-      "-t",
-      "2",
-      "-p",
-      String(secure),
-      "-l",
-      `notls:127.0.0.1:${plain},127.0.0.1:${secure}`,
-    ]);
+    const { s, plain, secure } = await tlsBesidePlain(certs, "-o", "ssl_session_cache", "-t", "2");
     try {
       // TLS 1.2, as memcached's t/ssl_session_resumption.t forces: five reconnects with the first
       // connection's session, each from a new source port the kernel may give either thread; four
