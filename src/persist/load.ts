@@ -4,8 +4,6 @@ import { LOG_MAGIC, MAGIC_BYTES, scanRecords } from "./record.ts";
 import type { Restorer } from "./restore.ts";
 import { PersistStartError } from "./start_error.ts";
 
-export { PersistStartError };
-
 /**
  * Applies the file's records; returns the length of its good part (where appending may go on), or
  * null when there is no such file. A torn end of a log is cut (a write cut short by a crash); a

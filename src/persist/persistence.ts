@@ -17,7 +17,8 @@ import { openPlainStore, persisting, storeOptions } from "../store/open.ts";
 import { AppendLog } from "./log.ts";
 import { PersistentStore } from "./persistent_store.ts";
 import { LOG_MAGIC, SNAPSHOT_MAGIC } from "./record.ts";
-import { loadFile, PersistStartError } from "./load.ts";
+import { loadFile } from "./load.ts";
+import { PersistStartError } from "./start_error.ts";
 import { Restorer } from "./restore.ts";
 import {
   type SnapshotResult,

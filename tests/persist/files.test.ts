@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Clock } from "../../src/clock.ts";
 import type { PersistConfig } from "../../src/config.ts";
-import { loadFile, PersistStartError } from "../../src/persist/load.ts";
+import { loadFile } from "../../src/persist/load.ts";
+import { PersistStartError } from "../../src/persist/start_error.ts";
 import { Persistence } from "../../src/persist/persistence.ts";
 import { PersistentStore } from "../../src/persist/persistent_store.ts";
 import {
